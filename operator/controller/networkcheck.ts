@@ -1,0 +1,405 @@
+// The NetworkCheck reconciler. Level-triggered: every call reads the check and the world from the
+// caches, derives the whole status, and writes it only when it differs from what is stored.
+//
+// A run's life, and why it survives restarts:
+//   1. the controller decides a run is due and records status.lastRun {id, startTime} FIRST;
+//   2. only then does it create the probe pods, whose names derive from the run id (so a second
+//      create after a restart is an AlreadyExists, not a duplicate run);
+//   3. while lastRun has no completionTime, every reconcile observes the run's pods by label;
+//   4. when they finish, the verdict and history are written, then the pods are deleted.
+import type { V1LabelSelector, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { Logger } from 'winston';
+import {
+  ConditionType, Reason, Result, mergeConditions, notReady, notReconciling, notStalled, ready, reconciling, rfc3339, stalled,
+  type DesiredCondition, type ResultName,
+} from '../api/conditions.ts';
+import { ANNOTATION_RUN_NOW, describeTarget, withDefaults, type ResolvedSpec } from '../api/defaults.ts';
+import type { HistoryEntry, NetworkCheck, NetworkCheckStatus, RunRecord } from '../api/types.generated.ts';
+import type { Diagnose, Verdict } from '../diagnosis/verdict.ts';
+import { matchesLabelSelector } from '../diagnosis/labels.ts';
+import { probeRunBudgetSeconds } from '../probe/result.ts';
+import { ProbeStartError } from '../probe/stage.ts';
+import type { ProbeStage, ResolvedTargets, RunObservation } from '../probe/stage.ts';
+import type { Clock } from './clock.ts';
+import { planRun, type RunPlan } from './plan.ts';
+import { statusEqual } from './status.ts';
+
+export interface ReconcileResult { requeueAfterMs?: number }
+
+/** Read access to the informer caches. */
+export interface Caches {
+  check(key: string): NetworkCheck | undefined;
+  pod(namespace: string, name: string): V1Pod | undefined;
+  pods(namespace: string): V1Pod[];
+  service(namespace: string, name: string): V1Service | undefined;
+}
+
+export interface StatusWriter {
+  /** Writes status with optimistic concurrency on resourceVersion (a 409 on conflict); returns the stored object. */
+  writeStatus(check: NetworkCheck, status: NetworkCheckStatus): Promise<NetworkCheck>;
+}
+
+export interface EventSink {
+  event(check: NetworkCheck, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
+export interface ReconcilerOptions {
+  caches: Caches;
+  writer: StatusWriter;
+  stage: ProbeStage;
+  diagnose: Diagnose;
+  clock: Clock;
+  log: Logger;
+  events?: EventSink;
+  /** Namespaces whose checks may use a node source (node probes are privileged). */
+  nodeSourceNamespaces: Set<string>;
+  /** How often to look at a run in flight when no pod event arrives. */
+  runPollMs?: number;
+  /** Give up on a run this long after its deadline: the probe pod never reported. */
+  runGraceMs?: number;
+}
+
+export const LogMessage = {
+  StatusWritten: 'Wrote status',
+  RunStarted: 'Started run',
+  RunCompleted: 'Completed run',
+  RunFailed: 'Run failed',
+  CleanupFailed: 'Failed to delete probe pods; will retry',
+} as const;
+
+type Observation =
+  | { kind: 'ok'; targets: ResolvedTargets }
+  | { kind: 'stalled'; reason: string; message: string };
+
+export class NetworkCheckReconciler {
+  private readonly o: Required<Omit<ReconcilerOptions, 'events'>> & Pick<ReconcilerOptions, 'events'>;
+
+  constructor(options: ReconcilerOptions) {
+    this.o = { runPollMs: 2_000, runGraceMs: 30_000, ...options };
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const { caches, clock } = this.o;
+    // 1. Load the check from the cache; a deleted check needs nothing: its probe pods carry an
+    //    ownerReference and the garbage collector removes them.
+    const check = caches.check(key);
+    if (!check || check.metadata?.deletionTimestamp) return {};
+    const generation = check.metadata?.generation ?? 0;
+    const spec = withDefaults(check);
+    const now = new Date(clock.now());
+    const status: NetworkCheckStatus = structuredClone(check.status ?? {});
+    status.observedGeneration = generation;
+    status.target = describeTarget(check);
+
+    // 2. Validate what the schema cannot; a bad spec is Stalled until the user edits it: no retry loop.
+    const plan = planRun(check, now);
+    const invalid = this.validate(check, spec, plan);
+    if (invalid) {
+      return this.finish(check, status, now, {
+        result: Result.Error, reason: invalid.reason, summary: invalid.message,
+        conditions: [stalled(invalid.reason, invalid.message, generation), notReady(invalid.reason, invalid.message, generation), notReconciling(generation)],
+      });
+    }
+
+    // 3. A run in flight: observe it, and finish it when its pods are done.
+    const inFlight = status.lastRun?.id && !status.lastRun.completionTime ? status.lastRun : undefined;
+    if (inFlight) return this.followRun(check, spec, status, inFlight, now);
+
+    // 4. Observe the source and the destination. Missing ones stall the check; the pod and
+    //    Service informers re-queue it when they appear.
+    const observed = this.observe(check, spec);
+    if (observed.kind === 'stalled') {
+      return this.finish(check, status, now, {
+        result: Result.Error, reason: observed.reason, summary: observed.message,
+        conditions: [stalled(observed.reason, observed.message, generation), notReady(observed.reason, observed.message, generation), notReconciling(generation)],
+        requeueAfterMs: plan.requeueAfterMs,
+      });
+    }
+
+    // 5. Start a run when one is due; record it before creating anything.
+    if (plan.start) return this.startRun(check, spec, status, plan, observed.targets, now);
+
+    // 6. Nothing to do: keep the last verdict, and wake up for the next scheduled run. Fire times
+    //    missed beyond the starting deadline are recorded as handled, never run as a burst.
+    status.nextRunTime = plan.nextRunTime;
+    if (plan.scheduledTime) status.lastScheduledTime = plan.scheduledTime;
+    const lastResult = status.result ?? Result.Pending;
+    const conditions = this.settledConditions(status, generation, plan);
+    return this.finish(check, status, now, { result: lastResult, reason: status.reason, summary: status.summary, conditions, requeueAfterMs: plan.requeueAfterMs });
+  }
+
+  private validate(check: NetworkCheck, spec: ResolvedSpec, plan: RunPlan): { reason: string; message: string } | undefined {
+    if (plan.error) return { reason: Reason.InvalidSchedule, message: plan.error };
+    const namespace = check.metadata?.namespace ?? '';
+    if (spec.source.node && !this.o.nodeSourceNamespaces.has(namespace)) {
+      return {
+        reason: Reason.NodeSourceForbidden,
+        message: `spec.source.node: checks in namespace ${namespace} may not probe from a node's host network; ask a cluster admin to create the check in one of: ${[...this.o.nodeSourceNamespaces].join(', ') || '(none configured)'}.`,
+      };
+    }
+    return undefined;
+  }
+
+  private observe(check: NetworkCheck, spec: ResolvedSpec): Observation {
+    const { caches } = this.o;
+    const namespace = check.metadata?.namespace ?? 'default';
+    const targets: ResolvedTargets = { sourcePods: [], destinationPods: [] };
+    const source = spec.source;
+
+    if (source.pod) {
+      const pod = caches.pod(namespace, source.pod);
+      if (!pod) return { kind: 'stalled', reason: Reason.SourceNotFound, message: `spec.source.pod: pod ${namespace}/${source.pod} was not found; create it or fix the name.` };
+      if (pod.status?.phase !== 'Running' || !pod.status?.podIP) {
+        return { kind: 'stalled', reason: Reason.SourceNotReady, message: `spec.source.pod: pod ${namespace}/${source.pod} is ${pod.status?.phase ?? 'Unknown'}${pod.status?.podIP ? '' : ' without a pod IP'}; a probe needs a Running source pod.` };
+      }
+      targets.sourcePods = [pod];
+    } else if (source.podSelector || source.workload) {
+      const selected = this.selectSourcePods(namespace, spec);
+      if (selected.kind === 'stalled') return selected;
+      targets.sourcePods = selected.pods;
+    } else if (source.node) {
+      targets.sourceNode = source.node;
+    }
+
+    const destination = spec.destination;
+    const destNamespace = destination.namespace ?? namespace;
+    if (destination.service) {
+      const service = caches.service(destNamespace, destination.service);
+      if (!service) return { kind: 'stalled', reason: Reason.DestinationNotFound, message: `spec.destination.service: Service ${destNamespace}/${destination.service} was not found; create it or fix the name.` };
+      targets.destinationService = service;
+      // The pods behind the Service (its selector), so the probe can try each backend directly.
+      const selector = service.spec?.selector;
+      if (selector && Object.keys(selector).length > 0) {
+        targets.destinationPods = caches.pods(destNamespace).filter((pod) => selectorMatches({ matchLabels: selector }, pod.metadata?.labels ?? {}));
+      }
+    } else if (destination.pod) {
+      const pod = caches.pod(destNamespace, destination.pod);
+      if (!pod) return { kind: 'stalled', reason: Reason.DestinationNotFound, message: `spec.destination.pod: pod ${destNamespace}/${destination.pod} was not found; create it or fix the name.` };
+      targets.destinationPods = [pod];
+    } else if (destination.podSelector) {
+      targets.destinationPods = caches.pods(destNamespace).filter((pod) => selectorMatches(destination.podSelector!, pod.metadata?.labels ?? {}));
+      if (targets.destinationPods.length === 0) {
+        return { kind: 'stalled', reason: Reason.DestinationNotFound, message: `spec.destination.podSelector: no pod in namespace ${destNamespace} matches ${JSON.stringify(destination.podSelector)}.` };
+      }
+    }
+    return { kind: 'ok', targets };
+  }
+
+  private selectSourcePods(namespace: string, spec: ResolvedSpec): { kind: 'ok'; pods: V1Pod[] } | { kind: 'stalled'; reason: string; message: string } {
+    const { caches } = this.o;
+    const source = spec.source;
+    const all = caches.pods(namespace).filter((pod) => !isProbePod(pod));
+    let candidates: V1Pod[];
+    let what: string;
+    if (source.podSelector) {
+      candidates = all.filter((pod) => selectorMatches(source.podSelector!, pod.metadata?.labels ?? {}));
+      what = `pods matching ${JSON.stringify(source.podSelector)} in namespace ${namespace}`;
+    } else {
+      const workload = source.workload!;
+      candidates = all.filter((pod) => ownedByWorkload(pod, workload.kind, workload.name));
+      what = `pods of ${workload.kind} ${namespace}/${workload.name}`;
+    }
+    if (candidates.length === 0) {
+      return { kind: 'stalled', reason: Reason.SourceNotFound, message: `spec.source: found no ${what}.` };
+    }
+    const running = candidates.filter((pod) => pod.status?.phase === 'Running' && pod.status?.podIP)
+      .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+    if (running.length === 0) {
+      return { kind: 'stalled', reason: Reason.SourceNotReady, message: `spec.source: none of the ${candidates.length} ${what} is Running.` };
+    }
+    if (source.spread !== 'EveryNode') return { kind: 'ok', pods: [running[0]!] };
+    const byNode = new Map<string, V1Pod>();
+    for (const pod of running) if (!byNode.has(pod.spec?.nodeName ?? '')) byNode.set(pod.spec?.nodeName ?? '', pod);
+    return { kind: 'ok', pods: [...byNode.values()] };
+  }
+
+  private async startRun(check: NetworkCheck, spec: ResolvedSpec, status: NetworkCheckStatus, plan: RunPlan, targets: ResolvedTargets, now: Date): Promise<ReconcileResult> {
+    const generation = check.metadata?.generation ?? 0;
+    const runId = runIdFor(check, now);
+    status.lastRun = {
+      id: runId, generation, trigger: plan.trigger, startTime: rfc3339(now), probePods: [],
+      ...(plan.scheduledTime ? { scheduledTime: plan.scheduledTime } : {}),
+    };
+    if (plan.runNowToken) status.runNowHandled = plan.runNowToken;
+    if (plan.scheduledTime) status.lastScheduledTime = plan.scheduledTime;
+    status.nextRunTime = plan.nextRunTime;
+    const message = `Run ${runId} started (${plan.trigger}); probing ${status.target?.source} -> ${status.target?.destination}.`;
+    // Record the run first: if the operator dies after this write, the next reconcile adopts it.
+    const recorded = await this.finish(check, status, now, {
+      result: resultWhileRunning(status), reason: status.reason, summary: status.summary,
+      conditions: [reconciling(Reason.RunInProgress, message, generation), notStalled(generation), this.readyWhileRunning(status, generation)],
+    });
+    let pods: string[];
+    try {
+      pods = await this.o.stage.start({ check, spec, runId, targets });
+    } catch (err) {
+      if (!(err instanceof ProbeStartError)) throw err;
+      // Refused by admission (quota, PodSecurity, ...): the run ends now as an Error, not a retry loop.
+      const base = recorded.updated ?? check;
+      return this.completeRun(base, spec, structuredClone(base.status ?? status), status.lastRun, now,
+        { result: Result.Error, reason: Reason.ProbeFailed, summary: err.message, layers: [], reproduce: [] }, []);
+    }
+    this.o.log.info(LogMessage.RunStarted, logFields(check, { run: runId, trigger: plan.trigger, pods }));
+    return { requeueAfterMs: this.o.runPollMs };
+  }
+
+  private async followRun(check: NetworkCheck, spec: ResolvedSpec, status: NetworkCheckStatus, run: RunRecord, now: Date): Promise<ReconcileResult> {
+    const generation = check.metadata?.generation ?? 0;
+    const runId = run.id!;
+    const started = Date.parse(run.startTime ?? '') || now.getTime();
+    const deadline = started + probeRunBudgetSeconds(spec.timeoutSeconds) * 1000 + this.o.runGraceMs;
+    let observation: RunObservation = await this.o.stage.observe(check, runId);
+    if (observation.state === 'Running' && now.getTime() > deadline) {
+      observation = { state: 'Failed', pods: observation.pods, reason: Reason.ProbeFailed, message: `The probe pods of run ${runId} did not finish within ${Math.round((deadline - started) / 1000)} s: ${observation.detail}` };
+    }
+    if (observation.state === 'NotFound') {
+      const observed = (run.probePods?.length ?? 0) === 0 ? this.observe(check, spec) : undefined;
+      if (observed?.kind === 'ok' && now.getTime() < deadline) {
+        // The run was recorded but its pods never confirmed (the operator stopped in between):
+        // create them now. Names derive from the run id, so this cannot make a second run.
+        try {
+          const pods = await this.o.stage.start({ check, spec, runId, targets: observed.targets });
+          observation = { state: 'Running', pods, detail: 'probe pods created' };
+        } catch (err) {
+          if (!(err instanceof ProbeStartError)) throw err;
+          observation = { state: 'Failed', pods: [], reason: Reason.ProbeFailed, message: err.message };
+        }
+      } else {
+        observation = { state: 'Failed', pods: run.probePods ?? [], reason: Reason.ProbeFailed, message: `The probe pods of run ${runId} disappeared before reporting a result.` };
+      }
+    }
+    if (observation.state === 'Running') {
+      status.lastRun = { ...run, probePods: observation.pods };
+      const message = `Run ${runId} in progress: ${observation.detail}`;
+      await this.finish(check, status, now, {
+        result: resultWhileRunning(status), reason: status.reason, summary: status.summary,
+        conditions: [reconciling(Reason.RunInProgress, message, generation), notStalled(generation), this.readyWhileRunning(status, generation)],
+      });
+      return { requeueAfterMs: this.o.runPollMs };
+    }
+
+    let verdict: Verdict;
+    if (observation.state === 'Failed') {
+      verdict = { result: Result.Error, reason: observation.reason, summary: observation.message, layers: [], reproduce: [] };
+      this.o.log.warn(LogMessage.RunFailed, logFields(check, { run: runId, reason: observation.reason, message: observation.message }));
+    } else {
+      const observed = this.observe(check, spec);
+      const targets = observed.kind === 'ok' ? observed.targets : { sourcePods: [], destinationPods: [] };
+      verdict = await this.o.diagnose({ check, spec, targets, outputs: observation.outputs });
+    }
+    return this.completeRun(check, spec, status, run, now, verdict, observation.pods);
+  }
+
+  /** Records a finished run: verdict, history, conditions, an Event on a flip; then removes its pods. */
+  private async completeRun(check: NetworkCheck, spec: ResolvedSpec, status: NetworkCheckStatus, run: RunRecord, now: Date, verdict: Verdict, pods: string[]): Promise<ReconcileResult> {
+    const generation = check.metadata?.generation ?? 0;
+    const runId = run.id!;
+    const started = Date.parse(run.startTime ?? '') || now.getTime();
+    const durationMs = Math.max(0, now.getTime() - started);
+    status.lastRun = { ...run, probePods: pods, completionTime: rfc3339(now), durationMs };
+    status.failedLayer = verdict.failedLayer;
+    status.reproduce = verdict.reproduce.length ? verdict.reproduce : undefined;
+    const entry: HistoryEntry = { time: run.startTime ?? rfc3339(now), result: verdict.result, durationMs, ...(verdict.failedLayer ? { failedLayer: verdict.failedLayer } : {}), reason: verdict.reason };
+    status.history = [entry, ...(status.history ?? [])].slice(0, spec.historyLimit);
+    const previous = check.status?.result;
+    const plan = planRun({ ...check, status }, now);
+    status.nextRunTime = plan.nextRunTime;
+    const outcome = verdict.result === Result.Healthy ? ready(Reason.CheckHealthy, verdict.summary, generation) : notReady(verdict.result === Result.Error ? Reason.CheckError : Reason.CheckUnhealthy, verdict.summary, generation);
+    await this.finish(check, status, now, {
+      result: verdict.result, reason: verdict.reason, summary: verdict.summary,
+      conditions: [outcome, notReconciling(generation), notStalled(generation), ...verdict.layers],
+      requeueAfterMs: plan.requeueAfterMs,
+    });
+    this.o.log.info(LogMessage.RunCompleted, logFields(check, { run: runId, result: verdict.result, reason: verdict.reason, durationMs }));
+    if (previous && previous !== verdict.result && (previous === Result.Healthy || verdict.result === Result.Healthy)) {
+      this.o.events?.event(check, verdict.result === Result.Healthy ? 'Normal' : 'Warning', verdict.result === Result.Healthy ? Reason.CheckHealthy : Reason.CheckUnhealthy, verdict.summary);
+    }
+    try {
+      await this.o.stage.cleanup(check, runId);
+    } catch (err) {
+      // The pods are owned by the check; a failed delete is retried on the next reconcile, and GC gets them at the latest.
+      this.o.log.warn(LogMessage.CleanupFailed, logFields(check, { run: runId, error: String(err) }));
+    }
+    return plan.start ? { requeueAfterMs: 1 } : { requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  /** While a run is in flight, Ready keeps describing the previous verdict (or Unknown for a first run). */
+  private readyWhileRunning(status: NetworkCheckStatus, generation: number): DesiredCondition {
+    const previous = status.conditions?.find((c) => c.type === ConditionType.Ready);
+    if (previous && previous.reason !== Reason.RunPending && status.history?.length) return { ...previous, observedGeneration: generation };
+    return { type: ConditionType.Ready, status: 'Unknown', reason: Reason.RunPending, message: 'The first run has not finished yet.', observedGeneration: generation };
+  }
+
+  private settledConditions(status: NetworkCheckStatus, generation: number, plan: RunPlan): DesiredCondition[] {
+    const layers = (status.conditions ?? []).filter((c) => !(Object.values(ConditionType) as string[]).includes(c.type));
+    const outcome = status.result === Result.Healthy
+      ? ready(Reason.CheckHealthy, status.summary ?? 'The check passed.', generation)
+      : status.result === Result.Unhealthy || status.result === Result.Error
+        ? notReady(status.result === Result.Error ? Reason.CheckError : Reason.CheckUnhealthy, status.summary ?? 'The check failed.', generation)
+        : { type: ConditionType.Ready, status: 'Unknown' as const, reason: plan.suspended ? Reason.Suspended : Reason.RunPending, message: plan.suspended ? 'The schedule is suspended and no run has finished.' : 'No run has finished yet.', observedGeneration: generation };
+    return [outcome, notReconciling(generation), notStalled(generation), ...layers.map((c) => ({ ...c }))];
+  }
+
+  /** Computes the final status, writes it when it changed, and returns the requeue. */
+  private async finish(check: NetworkCheck, status: NetworkCheckStatus, now: Date, desired: {
+    result: ResultName; reason?: string; summary?: string; conditions: DesiredCondition[]; requeueAfterMs?: number;
+  }): Promise<ReconcileResult & { updated?: NetworkCheck }> {
+    status.result = desired.result;
+    status.reason = desired.reason;
+    status.summary = desired.summary;
+    if (desired.result === Result.Error || desired.result === Result.Healthy || desired.result === Result.Unhealthy) {
+      if (!desired.reason) delete status.reason;
+    }
+    status.conditions = mergeConditions(check.status?.conditions, desired.conditions, now);
+    const cleaned = dropUndefined(status);
+    let updated: NetworkCheck | undefined;
+    if (!statusEqual(check.status, cleaned)) {
+      updated = await this.o.writer.writeStatus(check, cleaned);
+      this.o.log.debug(LogMessage.StatusWritten, logFields(check, { result: cleaned.result, reason: cleaned.reason }));
+    }
+    return { ...(desired.requeueAfterMs !== undefined ? { requeueAfterMs: desired.requeueAfterMs } : {}), updated };
+  }
+}
+
+/**
+ * Running only until the first verdict: a re-run keeps showing the last verdict (and says it is
+ * running through Reconciling), so GitOps health does not flap to Progressing on every scheduled run.
+ */
+function resultWhileRunning(status: NetworkCheckStatus): ResultName {
+  const last = status.history?.[0]?.result;
+  return last ?? Result.Running;
+}
+
+export function logFields(check: NetworkCheck, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { controller: 'networkcheck', namespace: check.metadata?.namespace, name: check.metadata?.name, ...extra };
+}
+
+/** A run id is short, DNS-label safe, unique per check and start time. */
+export function runIdFor(check: NetworkCheck, now: Date): string {
+  return `g${check.metadata?.generation ?? 0}-${Math.floor(now.getTime() / 1000).toString(36)}`;
+}
+
+export function isProbePod(pod: V1Pod): boolean {
+  return pod.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'netcheck-operator';
+}
+
+function ownedByWorkload(pod: V1Pod, kind: string, name: string): boolean {
+  const owners = pod.metadata?.ownerReferences ?? [];
+  if (kind === 'Deployment') {
+    // Deployment -> ReplicaSet <name>-<hash> -> pod; the hash is the pod's pod-template-hash label.
+    const hash = pod.metadata?.labels?.['pod-template-hash'];
+    return owners.some((o) => o.kind === 'ReplicaSet' && hash !== undefined && o.name === `${name}-${hash}`);
+  }
+  return owners.some((o) => o.kind === kind && o.name === name);
+}
+
+/** Whether labels satisfy a selector; a malformed selector (the schema prevents most) selects nothing. */
+export function selectorMatches(selector: V1LabelSelector, labels: Record<string, string>): boolean {
+  try { return matchesLabelSelector(selector, labels); } catch { return false; }
+}
+
+function dropUndefined<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+export { ANNOTATION_RUN_NOW };

@@ -1,0 +1,25 @@
+// What a diagnosis hands back to the controller: the check's result and the per-layer conditions.
+import type { DesiredCondition, ResultName } from '../api/conditions.ts';
+import type { ResolvedSpec } from '../api/defaults.ts';
+import type { NetworkCheck } from '../api/types.generated.ts';
+import type { ProbeOutput, ResolvedTargets } from '../probe/stage.ts';
+
+export interface Verdict {
+  result: Extract<ResultName, 'Healthy' | 'Unhealthy' | 'Error'>;
+  failedLayer?: string;
+  reason: string;
+  summary: string;
+  /** One condition per diagnosis layer (not Ready/Reconciling/Stalled: the controller owns those). */
+  layers: DesiredCondition[];
+  reproduce: string[];
+}
+
+export interface DiagnosisInput {
+  check: NetworkCheck;
+  spec: ResolvedSpec;
+  targets: ResolvedTargets;
+  outputs: ProbeOutput[];
+}
+
+/** Pure: evidence in, verdict out. The evidence collector gathers the API side beforehand. */
+export type Diagnose = (input: DiagnosisInput) => Verdict | Promise<Verdict>;

@@ -1,0 +1,219 @@
+// Probe pods: built from a NetworkCheck, created per run, observed by label, deleted after.
+// Everything user-controlled reaches the probe as environment variables; the command is the
+// operator's own fixed program (netcheck-probe.sh), never a user string.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { CoreV1Api, V1Container, V1Pod, V1OwnerReference } from '@kubernetes/client-node';
+import { DEFAULT_PROBE_IMAGE, LABEL_CHECK, LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY, defaultPort } from '../api/defaults.ts';
+import { GROUP, KIND, VERSION } from '../api/schema.ts';
+import type { NetworkCheck } from '../api/types.generated.ts';
+import { ProbeStartError, type ProbeOutput, type ProbeStage, type RunObservation, type RunRequest } from './stage.ts';
+import { probeEnvironment } from './env.ts';
+import { parseProbeResult, probeRunBudgetSeconds } from './result.ts';
+import { httpStatus } from '../controller/kube.ts';
+
+export const PROBE_SCRIPT_PATH = fileURLToPath(new URL('./netcheck-probe.sh', import.meta.url));
+
+/** Labels a controller sets on its pods; a clone must not carry them (a ReplicaSet would adopt it). */
+export const CONTROLLER_OWNED_LABELS = [
+  'pod-template-hash', 'controller-revision-hash', 'pod-template-generation',
+  'statefulset.kubernetes.io/pod-name', 'apps.kubernetes.io/pod-index',
+  'job-name', 'batch.kubernetes.io/job-name', 'controller-uid', 'batch.kubernetes.io/controller-uid', 'batch.kubernetes.io/job-completion-index',
+];
+
+/** Container states that mean the probe pod will never run without a human. */
+const STUCK_WAITING_REASONS = new Set([
+  'ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError',
+]);
+
+export interface PodStageOptions {
+  core: CoreV1Api;
+  /** The operator's namespace: node probes (hostNetwork) run here, never in a tenant's. */
+  operatorNamespace: string;
+  /** Operator-wide probe image default (flag/env), overridden per check by spec.probe.image. */
+  defaultImage?: string;
+  /** The probe program; read once at start. */
+  script?: string;
+}
+
+
+export function probePodName(check: NetworkCheck, runId: string, index: number): string {
+  // <= 63 characters, so the name also fits a hostname and a label value.
+  const base = (check.metadata?.name ?? 'check').slice(0, 40).replace(/-+$/, '');
+  return `${base}-${runId}-${index}`.slice(0, 63).replace(/-+$/, '');
+}
+
+export function ownerReference(check: NetworkCheck): V1OwnerReference {
+  return { apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name: check.metadata!.name!, uid: check.metadata!.uid!, controller: true, blockOwnerDeletion: false };
+}
+
+/** Builds the probe pods for a run (pure). */
+export function buildProbePods(request: RunRequest, options: { operatorNamespace: string; image: string; script: string }): V1Pod[] {
+  const { check, spec, runId, targets } = request;
+  const namespace = check.metadata!.namespace!;
+  const baseLabels = { [LABEL_CHECK]: check.metadata!.name!, [LABEL_RUN]: runId, [LABEL_MANAGED_BY]: MANAGED_BY };
+  // Raw sockets: ping for ICMP and for the DF path-MTU steps every connection probe takes, and
+  // tcpdump for captures. A DNS-only probe needs neither.
+  const needsRaw = spec.protocol !== 'DNS' || (spec.capture?.when ?? 'Never') !== 'Never';
+  const container = (env: { name: string; value: string }[]): V1Container => ({
+    name: 'probe',
+    image: spec.probe?.image ?? options.image,
+    imagePullPolicy: spec.probe?.imagePullPolicy ?? 'IfNotPresent',
+    command: ['/bin/bash', '-c', options.script, 'netcheck-probe'],
+    env,
+    resources: {
+      requests: { cpu: '10m', memory: '16Mi', ...(spec.probe?.resources?.requests as Record<string, string> | undefined) },
+      limits: { cpu: '200m', memory: '64Mi', ...(spec.probe?.resources?.limits as Record<string, string> | undefined) },
+    },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      // ping (DF path-MTU steps, ICMP checks) and tcpdump need raw sockets; nothing else is added.
+      capabilities: { drop: ['ALL'], add: needsRaw ? ['NET_RAW'] : [] },
+    },
+    terminationMessagePolicy: 'File',
+    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+  });
+  const podBase = (name: string, labels: Record<string, string>): V1Pod => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: { ...labels, ...baseLabels }, ownerReferences: [ownerReference(check)], annotations: { 'netcheck.dev/source': '' } },
+    spec: {
+      restartPolicy: 'Never',
+      // Each probe step has its own timeout; the deadline bounds the whole program plus start-up.
+      activeDeadlineSeconds: probeRunBudgetSeconds(spec.timeoutSeconds) + 30,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 1,
+      tolerations: spec.probe?.tolerations,
+      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }],
+      containers: [],
+    },
+  });
+
+  const pods: V1Pod[] = [];
+  const envFor = (mode: 'pod' | 'node', sourceNode?: string) => probeEnvironment(request, { mode, port: defaultPort(spec), sourceNode });
+  if (targets.sourcePods.length > 0) {
+    targets.sourcePods.forEach((source, index) => {
+      const labels = Object.fromEntries(Object.entries(source.metadata?.labels ?? {}).filter(([k]) => !CONTROLLER_OWNED_LABELS.includes(k)));
+      const pod = podBase(probePodName(check, runId, index), labels);
+      pod.metadata!.annotations = { 'netcheck.dev/source': `${namespace}/${source.metadata?.name}` };
+      pod.spec!.nodeName = source.spec?.nodeName;
+      pod.spec!.dnsPolicy = source.spec?.dnsPolicy;
+      pod.spec!.dnsConfig = source.spec?.dnsConfig;
+      pod.spec!.containers = [container(envFor('pod', source.spec?.nodeName))];
+      pods.push(pod);
+    });
+  } else if (spec.source.newPod) {
+    const pod = podBase(probePodName(check, runId, 0), spec.source.newPod.labels ?? {});
+    pod.metadata!.annotations = { 'netcheck.dev/source': 'newPod' };
+    pod.spec!.containers = [container(envFor('pod'))];
+    pods.push(pod);
+  } else if (targets.sourceNode) {
+    // A node probe reads the host's network state: hostNetwork in the operator's namespace, with
+    // only fixed operator parameters. It still drops every capability but NET_RAW.
+    const pod = podBase(probePodName(check, runId, 0), {});
+    pod.metadata!.namespace = options.operatorNamespace;
+    pod.metadata!.ownerReferences = undefined; // cross-namespace owners are not allowed; cleaned up by label
+    pod.metadata!.labels = { ...baseLabels, 'netcheck.dev/check-namespace': namespace };
+    pod.metadata!.annotations = { 'netcheck.dev/source': `node/${targets.sourceNode}` };
+    pod.spec!.nodeName = targets.sourceNode;
+    pod.spec!.hostNetwork = true;
+    pod.spec!.dnsPolicy = 'ClusterFirstWithHostNet';
+    pod.spec!.tolerations = [{ operator: 'Exists' }];
+    pod.spec!.containers = [container(envFor('node', targets.sourceNode))];
+    pods.push(pod);
+  }
+  return pods;
+}
+
+export class PodProbeStage implements ProbeStage {
+  private readonly o: Required<PodStageOptions>;
+
+  constructor(options: PodStageOptions) {
+    this.o = { defaultImage: DEFAULT_PROBE_IMAGE, script: readFileSync(PROBE_SCRIPT_PATH, 'utf8'), ...options };
+  }
+
+  async start(request: RunRequest): Promise<string[]> {
+    const pods = buildProbePods(request, { operatorNamespace: this.o.operatorNamespace, image: this.o.defaultImage, script: this.o.script });
+    if (pods.length === 0) throw new ProbeStartError('No probe pod could be built for this source.');
+    for (const pod of pods) {
+      try {
+        await this.o.core.createNamespacedPod({ namespace: pod.metadata!.namespace!, body: pod });
+      } catch (err) {
+        if (httpStatus(err) === 409) continue; // created before a restart: adopt it
+        const body = (err as { body?: unknown }).body;
+        const message = typeof body === 'string' ? (safeJson(body)?.message ?? body) : String((err as Error).message);
+        throw new ProbeStartError(`Creating probe pod ${pod.metadata!.namespace}/${pod.metadata!.name} was refused: ${String(message).slice(0, 400)}`);
+      }
+    }
+    return pods.map((p) => p.metadata!.name!);
+  }
+
+  private async runPods(check: NetworkCheck, runId: string): Promise<V1Pod[]> {
+    const selector = `${LABEL_RUN}=${runId},${LABEL_CHECK}=${check.metadata!.name}`;
+    const namespaces = check.spec.source.node ? [this.o.operatorNamespace] : [check.metadata!.namespace!];
+    const lists = await Promise.all(namespaces.map((namespace) => this.o.core.listNamespacedPod({ namespace, labelSelector: selector })));
+    return lists.flatMap((l) => l.items).filter((p) => !p.spec?.hostNetwork || p.metadata?.labels?.['netcheck.dev/check-namespace'] === check.metadata!.namespace);
+  }
+
+  async observe(check: NetworkCheck, runId: string): Promise<RunObservation> {
+    const pods = await this.runPods(check, runId);
+    if (pods.length === 0) return { state: 'NotFound' };
+    return observePods(pods);
+  }
+
+  async cleanup(check: NetworkCheck, runId: string): Promise<void> {
+    const pods = await this.runPods(check, runId);
+    await Promise.all(pods.map(async (pod) => {
+      try {
+        await this.o.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, gracePeriodSeconds: 0 });
+      } catch (err) {
+        if (httpStatus(err) !== 404) throw err;
+      }
+    }));
+  }
+}
+
+/** Pure: what a run's pods say about the run. */
+export function observePods(pods: V1Pod[]): RunObservation {
+  const names = pods.map((p) => p.metadata!.name!);
+  const outputs: ProbeOutput[] = [];
+  const running: string[] = [];
+  for (const pod of pods) {
+    const name = pod.metadata!.name!;
+    const status = pod.status;
+    const containerStatus = status?.containerStatuses?.find((c) => c.name === 'probe');
+    const waiting = containerStatus?.state?.waiting;
+    if (waiting?.reason && STUCK_WAITING_REASONS.has(waiting.reason)) {
+      return { state: 'Failed', pods: names, reason: 'ProbeFailed', message: `Probe pod ${name} cannot start: ${waiting.reason}: ${(waiting.message ?? '').slice(0, 300)}` };
+    }
+    const unschedulable = status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+    if (unschedulable) {
+      return { state: 'Failed', pods: names, reason: 'ProbeFailed', message: `Probe pod ${name} cannot be scheduled: ${(unschedulable.message ?? '').slice(0, 300)}` };
+    }
+    const terminated = containerStatus?.state?.terminated;
+    if (status?.phase === 'Failed' && !terminated) {
+      return { state: 'Failed', pods: names, reason: 'ProbeFailed', message: `Probe pod ${name} failed: ${status.reason ?? ''} ${(status.message ?? '').slice(0, 300)}`.trim() };
+    }
+    if (!terminated) {
+      running.push(`${name} ${status?.phase ?? 'Pending'}${waiting?.reason ? ` (${waiting.reason})` : ''}`);
+      continue;
+    }
+    const parsed = parseProbeResult(terminated.message ?? '');
+    if (!parsed.ok) {
+      return { state: 'Failed', pods: names, reason: 'ProbeOutputInvalid', message: `Probe pod ${name} exited ${terminated.exitCode} with invalid output: ${parsed.error}` };
+    }
+    outputs.push({ pod: name, node: pod.spec?.nodeName, result: parsed.result });
+  }
+  if (running.length > 0) return { state: 'Running', pods: names, detail: `waiting for ${running.join(', ')}` };
+  return { state: 'Completed', pods: names, outputs };
+}
+
+function safeJson(text: string): { message?: string } | undefined {
+  try { return JSON.parse(text) as { message?: string }; } catch { return undefined; }
+}
+
+export type { V1Pod };

@@ -1,0 +1,53 @@
+// The narrow interface between the reconcile loop and the probe machinery. The controller decides
+// WHEN a run happens and records it; a ProbeStage decides HOW: it launches probe pods for a run,
+// reports their state, and removes them. Every method is idempotent and keyed by the run id, so a
+// restarted operator adopts a run in flight instead of starting a second one.
+import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import type { NetworkCheck } from '../api/types.generated.ts';
+import type { ResolvedSpec } from '../api/defaults.ts';
+
+/** What the controller found in the API before a run: who probes, and what is probed. */
+export interface ResolvedTargets {
+  /** Pods to probe from (pod sources); empty for newPod and node sources. */
+  sourcePods: V1Pod[];
+  /** The node for a node source. */
+  sourceNode?: string;
+  destinationService?: V1Service;
+  destinationPods: V1Pod[];
+}
+
+export interface RunRequest {
+  check: NetworkCheck;
+  spec: ResolvedSpec;
+  runId: string;
+  targets: ResolvedTargets;
+}
+
+export type RunObservation =
+  /** No probe pod of this run exists (never started, or already cleaned up). */
+  | { state: 'NotFound' }
+  | { state: 'Running'; pods: string[]; detail: string }
+  /** The probe could not run: reason is ProbeFailed or ProbeOutputInvalid, message quotes the evidence. */
+  | { state: 'Failed'; pods: string[]; reason: string; message: string }
+  /** Every probe pod finished; outputs are their parsed results, one per pod. */
+  | { state: 'Completed'; pods: string[]; outputs: ProbeOutput[] };
+
+export interface ProbeOutput {
+  pod: string;
+  node?: string;
+  /** The probe program's JSON document (operator/probe/result.ts), already validated. */
+  result: unknown;
+}
+
+export interface ProbeStage {
+  /** Creates the run's probe pods (AlreadyExists is success). Returns their names. */
+  start(request: RunRequest): Promise<string[]>;
+  observe(check: NetworkCheck, runId: string): Promise<RunObservation>;
+  /** Deletes the run's probe pods; missing pods are fine. */
+  cleanup(check: NetworkCheck, runId: string): Promise<void>;
+}
+
+/** The API refused a probe pod (quota, PodSecurity, invalid image name...): the run ends as ProbeFailed. */
+export class ProbeStartError extends Error {
+  readonly reason = 'ProbeFailed';
+}
