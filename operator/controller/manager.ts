@@ -86,8 +86,14 @@ export class Manager {
       caches, writer: counted, stage: options.stage, diagnose: options.diagnose, clock, log: options.log,
       events: new EventRecorder(this.clients.core, (err) => options.log.warn('Failed to record event', { error: errorText(err) })),
       nodeSourceNamespaces: new Set(options.nodeSourceNamespaces ?? []),
+      observer: this.metrics,
     });
-    for (const informer of this.checkInformers) informer.on((_type, check) => this.queue.add(objectKey(check)));
+    for (const informer of this.checkInformers) {
+      informer.on((type, check) => {
+        if (type === 'delete') void this.metrics.forgetCheck(check.metadata?.namespace ?? '', check.metadata?.name ?? '');
+        else this.queue.add(objectKey(check));
+      });
+    }
     for (const informer of this.podInformers) informer.on((type, pod, old) => this.onPod(type, pod, old));
     for (const informer of this.serviceInformers) informer.on((type, service) => this.onService(type, service));
   }

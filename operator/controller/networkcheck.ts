@@ -22,6 +22,7 @@ import { ProbeStartError } from '../probe/stage.ts';
 import type { ProbeStage, ResolvedTargets, RunObservation } from '../probe/stage.ts';
 import type { Clock } from './clock.ts';
 import { planRun, type RunPlan } from './plan.ts';
+import { appendHistory, detectTransition } from '../schedule/history.ts';
 import { statusEqual } from './status.ts';
 
 export interface ReconcileResult { requeueAfterMs?: number }
@@ -43,6 +44,11 @@ export interface EventSink {
   event(check: NetworkCheck, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
+/** Told about every finished run (per-check metrics). */
+export interface RunObserver {
+  runCompleted(check: NetworkCheck, verdict: Verdict, durationMs: number, now: Date): void;
+}
+
 export interface ReconcilerOptions {
   caches: Caches;
   writer: StatusWriter;
@@ -51,6 +57,7 @@ export interface ReconcilerOptions {
   clock: Clock;
   log: Logger;
   events?: EventSink;
+  observer?: RunObserver;
   /** Namespaces whose checks may use a node source (node probes are privileged). */
   nodeSourceNamespaces: Set<string>;
   /** How often to look at a run in flight when no pod event arrives. */
@@ -72,7 +79,7 @@ type Observation =
   | { kind: 'stalled'; reason: string; message: string };
 
 export class NetworkCheckReconciler {
-  private readonly o: Required<Omit<ReconcilerOptions, 'events'>> & Pick<ReconcilerOptions, 'events'>;
+  private readonly o: Required<Omit<ReconcilerOptions, 'events' | 'observer'>> & Pick<ReconcilerOptions, 'events' | 'observer'>;
 
   constructor(options: ReconcilerOptions) {
     this.o = { runPollMs: 2_000, runGraceMs: 30_000, ...options };
@@ -300,8 +307,8 @@ export class NetworkCheckReconciler {
     status.failedLayer = verdict.failedLayer;
     status.reproduce = verdict.reproduce.length ? verdict.reproduce : undefined;
     const entry: HistoryEntry = { time: run.startTime ?? rfc3339(now), result: verdict.result, durationMs, ...(verdict.failedLayer ? { failedLayer: verdict.failedLayer } : {}), reason: verdict.reason };
-    status.history = [entry, ...(status.history ?? [])].slice(0, spec.historyLimit);
-    const previous = check.status?.result;
+    const previous = status.history?.[0];
+    status.history = appendHistory(status.history ?? [], entry, spec.historyLimit);
     const plan = planRun({ ...check, status }, now);
     status.nextRunTime = plan.nextRunTime;
     const outcome = verdict.result === Result.Healthy ? ready(Reason.CheckHealthy, verdict.summary, generation) : notReady(verdict.result === Result.Error ? Reason.CheckError : Reason.CheckUnhealthy, verdict.summary, generation);
@@ -311,9 +318,9 @@ export class NetworkCheckReconciler {
       requeueAfterMs: plan.requeueAfterMs,
     });
     this.o.log.info(LogMessage.RunCompleted, logFields(check, { run: runId, result: verdict.result, reason: verdict.reason, durationMs }));
-    if (previous && previous !== verdict.result && (previous === Result.Healthy || verdict.result === Result.Healthy)) {
-      this.o.events?.event(check, verdict.result === Result.Healthy ? 'Normal' : 'Warning', verdict.result === Result.Healthy ? Reason.CheckHealthy : Reason.CheckUnhealthy, verdict.summary);
-    }
+    this.o.observer?.runCompleted(check, verdict, durationMs, now);
+    const transition = detectTransition(previous && { result: previous.result, failedLayer: previous.failedLayer, reason: previous.reason }, { result: verdict.result, failedLayer: verdict.failedLayer, reason: verdict.reason, summary: verdict.summary });
+    if (transition) this.o.events?.event(check, transition.type, transition.reason, transition.message);
     try {
       await this.o.stage.cleanup(check, runId);
     } catch (err) {
