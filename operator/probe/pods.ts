@@ -55,7 +55,7 @@ export function buildProbePods(request: RunRequest, options: { operatorNamespace
   // Raw sockets: ping for ICMP and for the DF path-MTU steps every connection probe takes, and
   // tcpdump for captures. A DNS-only probe needs neither.
   const needsRaw = spec.protocol !== 'DNS' || (spec.capture?.when ?? 'Never') !== 'Never';
-  const container = (env: { name: string; value: string }[]): V1Container => ({
+  const container = (env: { name: string; value: string }[], extraCapabilities: string[] = []): V1Container => ({
     name: 'probe',
     image: spec.probe?.image ?? options.image,
     imagePullPolicy: spec.probe?.imagePullPolicy ?? 'IfNotPresent',
@@ -70,7 +70,7 @@ export function buildProbePods(request: RunRequest, options: { operatorNamespace
       privileged: false,
       readOnlyRootFilesystem: true,
       // ping (DF path-MTU steps, ICMP checks) and tcpdump need raw sockets; nothing else is added.
-      capabilities: { drop: ['ALL'], add: needsRaw ? ['NET_RAW'] : [] },
+      capabilities: { drop: ['ALL'], add: [...(needsRaw ? ['NET_RAW'] : []), ...extraCapabilities] },
     },
     terminationMessagePolicy: 'File',
     volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
@@ -123,7 +123,8 @@ export function buildProbePods(request: RunRequest, options: { operatorNamespace
     pod.spec!.hostNetwork = true;
     pod.spec!.dnsPolicy = 'ClusterFirstWithHostNet';
     pod.spec!.tolerations = [{ operator: 'Exists' }];
-    pod.spec!.containers = [container(envFor('node', targets.sourceNode))];
+    // iptables-save (the node's KUBE-SVC rules) needs NET_ADMIN; only this operator-written pod gets it.
+    pod.spec!.containers = [container(envFor('node', targets.sourceNode), ['NET_ADMIN'])];
     pods.push(pod);
   }
   return pods;
@@ -205,6 +206,11 @@ export function observePods(pods: V1Pod[]): RunObservation {
     const parsed = parseProbeResult(terminated.message ?? '');
     if (!parsed.ok) {
       return { state: 'Failed', pods: names, reason: 'ProbeOutputInvalid', message: `Probe pod ${name} exited ${terminated.exitCode} with invalid output: ${parsed.error}` };
+    }
+    if (parsed.result.status === 'invalidInput') {
+      // The program refused a parameter the operator passed: an operator-side problem, not the network's.
+      const refused = parsed.result.errors.map((e) => `${e.param ?? e.probe ?? e.code}: ${e.msg}`).join('; ');
+      return { state: 'Failed', pods: names, reason: 'ProbeFailed', message: `Probe pod ${name} refused its parameters: ${refused.slice(0, 300)}` };
     }
     outputs.push({ pod: name, node: pod.spec?.nodeName, result: parsed.result });
   }

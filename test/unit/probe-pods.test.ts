@@ -114,7 +114,7 @@ describe('probe pods', () => {
     expect(pod!.spec!.hostNetwork).to.equal(true);
     expect(pod!.spec!.nodeName).to.equal('node-b');
     expect(env(pod!).NETCHECK_MODE).to.equal('node');
-    expect(pod!.spec!.containers[0]!.securityContext!.capabilities!.drop).to.deep.equal(['ALL']);
+    expect(pod!.spec!.containers[0]!.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'], add: ['NET_RAW', 'NET_ADMIN'] });
   });
 
   it('keeps probe pod names within 63 characters', () => {
