@@ -244,7 +244,7 @@ export class NetworkCheckReconciler {
       // Refused by admission (quota, PodSecurity, ...): the run ends now as an Error, not a retry loop.
       const base = recorded.updated ?? check;
       return this.completeRun(base, spec, structuredClone(base.status ?? status), status.lastRun, now,
-        { result: Result.Error, reason: Reason.ProbeFailed, summary: err.message, layers: [], reproduce: [] }, []);
+        { result: Result.Error, failedLayer: 'Probe', reason: Reason.ProbeFailed, summary: err.message, layers: [], reproduce: [] }, []);
     }
     this.o.log.info(LogMessage.RunStarted, logFields(check, { run: runId, trigger: plan.trigger, pods }));
     return { requeueAfterMs: this.o.runPollMs };
@@ -287,7 +287,7 @@ export class NetworkCheckReconciler {
 
     let verdict: Verdict;
     if (observation.state === 'Failed') {
-      verdict = { result: Result.Error, reason: observation.reason, summary: observation.message, layers: [], reproduce: [] };
+      verdict = { result: Result.Error, failedLayer: 'Probe', reason: observation.reason, summary: observation.message, layers: [], reproduce: [] };
       this.o.log.warn(LogMessage.RunFailed, logFields(check, { run: runId, reason: observation.reason, message: observation.message }));
     } else {
       const observed = this.observe(check, spec);

@@ -1,0 +1,145 @@
+// The diagnosis vocabulary: ladder layers, the condition type of each layer, and the reasons the
+// diagnosis writes. Everything here is part of the API a user sees (`kubectl get networkchecks` shows
+// failedLayer and reason; alerts, dashboards and GitOps health checks match on them), so names are
+// CamelCase and STABLE once released: add new ones, never rename.
+
+/** The rungs of the ladder, in the order they are worked through (../shared/failure-modes.md). */
+export const Layer = {
+  Source: 'Source',
+  DNS: 'DNS',
+  Endpoints: 'Endpoints',
+  Service: 'Service',
+  PodIP: 'PodIP',
+  NetworkPolicy: 'NetworkPolicy',
+  Node: 'Node',
+  CNI: 'CNI',
+  MTU: 'MTU',
+  NorthSouth: 'NorthSouth',
+} as const;
+export type LayerName = (typeof Layer)[keyof typeof Layer];
+
+/** status.failedLayer when the probe itself could not run: an operator problem, not a network layer. */
+export const PROBE_LAYER = 'Probe';
+
+export const LADDER: readonly LayerName[] = [
+  Layer.Source,
+  Layer.DNS,
+  Layer.Endpoints,
+  Layer.Service,
+  Layer.PodIP,
+  Layer.NetworkPolicy,
+  Layer.Node,
+  Layer.CNI,
+  Layer.MTU,
+  Layer.NorthSouth,
+];
+
+/** One condition per layer, positive polarity: True means the layer works. */
+export const LayerCondition: Record<LayerName, string> = {
+  Source: 'SourceReady',
+  DNS: 'DNSResolved',
+  Endpoints: 'EndpointsReady',
+  Service: 'ServiceReachable',
+  PodIP: 'PodReachable',
+  NetworkPolicy: 'NetworkPolicyAllows',
+  Node: 'NodeForwarding',
+  CNI: 'CNIHealthy',
+  MTU: 'PathMTU',
+  NorthSouth: 'NorthSouthReady',
+};
+
+/**
+ * Root causes: status.reason of an Unhealthy or Error check, and the reason of the layer condition
+ * that explains it. The first block is the catalogue of ../shared/failure-modes.md.
+ */
+export const Cause = {
+  // The catalogue.
+  NoEndpoints: 'NoEndpoints',
+  SelectorMismatch: 'SelectorMismatch',
+  EndpointsNotReady: 'EndpointsNotReady',
+  PortNotListening: 'PortNotListening',
+  TargetPortMismatch: 'TargetPortMismatch',
+  DNSServerUnavailable: 'DNSServerUnavailable',
+  DNSEgressBlockedByPolicy: 'DNSEgressBlockedByPolicy',
+  DNSSearchPathAmplification: 'DNSSearchPathAmplification',
+  NameNotFound: 'NameNotFound',
+  BlockedByNetworkPolicy: 'BlockedByNetworkPolicy',
+  PolicyNotEnforced: 'PolicyNotEnforced',
+  IPForwardingDisabled: 'IPForwardingDisabled',
+  ServiceProxyMissing: 'ServiceProxyMissing',
+  OverlayBroken: 'OverlayBroken',
+  MTUMismatch: 'MTUMismatch',
+  OverlaySourceAddressMismatch: 'OverlaySourceAddressMismatch',
+  LoadBalancerPending: 'LoadBalancerPending',
+  IngressControllerUnavailable: 'IngressControllerUnavailable',
+  EgressBlocked: 'EgressBlocked',
+  SourceNotReady: 'SourceNotReady',
+  ProbeFailed: 'ProbeFailed',
+  // Sharper or neighbouring causes.
+  DNSTimeout: 'DNSTimeout',
+  DNSServerFailure: 'DNSServerFailure',
+  DNSNoAddress: 'DNSNoAddress',
+  AllowedByNetworkPolicy: 'AllowedByNetworkPolicy',
+  NoPolicyIsolates: 'NoPolicyIsolates',
+  UnexpectedlyReachable: 'UnexpectedlyReachable',
+  BridgeNetfilterDisabled: 'BridgeNetfilterDisabled',
+  ConntrackTableFull: 'ConntrackTableFull',
+  NodeNotReady: 'NodeNotReady',
+  CNIAgentNotReady: 'CNIAgentNotReady',
+  NodeNetworkUnavailable: 'NodeNetworkUnavailable',
+  IngressMisrouted: 'IngressMisrouted',
+  UnexpectedHTTPStatus: 'UnexpectedHTTPStatus',
+  TLSError: 'TLSError',
+  HTTPRequestFailed: 'HTTPRequestFailed',
+  ServiceUnreachable: 'ServiceUnreachable',
+  PodUnreachable: 'PodUnreachable',
+  PacketLoss: 'PacketLoss',
+  DiagnosisFailed: 'DiagnosisFailed',
+  /** A ping to a ClusterIP: only IPVS answers it, so the check cannot tell anything (result Error). */
+  ICMPToClusterIP: 'ICMPToClusterIP',
+} as const;
+export type CauseName = (typeof Cause)[keyof typeof Cause];
+
+/** status.reason of a Healthy check (a warning reason from Cause may take their place). */
+export const HealthyReason = {
+  /** expect: Reachable, and it is. */
+  Reachable: 'Reachable',
+  /** expect: Blocked, and a NetworkPolicy denies the flow. */
+  BlockedAsExpected: 'BlockedAsExpected',
+  /** expect: Blocked and the flow is blocked, but no NetworkPolicy denies it (something else fails). */
+  BlockedNotByPolicy: 'BlockedNotByPolicy',
+  /** UDP: no reply and no ICMP error; the port is open or silently filtered. */
+  UDPNoReply: 'UDPNoReply',
+} as const;
+
+/** Reasons of layer conditions that are not root causes. */
+export const LayerReason = {
+  // Unknown
+  NotApplicable: 'NotApplicable',
+  NotProbed: 'NotProbed',
+  EvidenceUnavailable: 'EvidenceUnavailable',
+  ProbeFailed: 'ProbeFailed',
+  NotMeasurable: 'NotMeasurable',
+  // True
+  SourcePodRunning: 'SourcePodRunning',
+  SourceNodeReady: 'SourceNodeReady',
+  NewProbePod: 'NewProbePod',
+  NameResolved: 'NameResolved',
+  EndpointsAvailable: 'EndpointsAvailable',
+  EndpointsPartiallyReady: 'EndpointsPartiallyReady',
+  ServiceConnected: 'ServiceConnected',
+  PodsConnected: 'PodsConnected',
+  PolicyAllows: 'PolicyAllows',
+  NotIsolated: 'NotIsolated',
+  NodeHealthy: 'NodeHealthy',
+  CNIAgentsReady: 'CNIAgentsReady',
+  PathMTUOK: 'PathMTUOK',
+  ExternalPathReady: 'ExternalPathReady',
+  // False: the symptom, when the explanation lies on another layer
+  ConnectionRefused: 'ConnectionRefused',
+  ConnectionTimedOut: 'ConnectionTimedOut',
+  HostUnreachable: 'HostUnreachable',
+  ConnectFailed: 'ConnectFailed',
+  SomeEndpointsFailing: 'SomeEndpointsFailing',
+  CrossNodeFailing: 'CrossNodeFailing',
+} as const;

@@ -1,0 +1,114 @@
+// netcheck-operator entry point.
+//   node operator/main.ts [--namespaces=a,b] [--workers=4] [--log-level=info] [--metrics-port=8080]
+//                         [--leader-elect] [--operator-namespace=netcheck-system]
+//                         [--node-source-namespaces=netcheck-system] [--probe-image=IMAGE]
+// Every flag has an environment variable twin (WATCH_NAMESPACES, WORKERS, LOG_LEVEL, METRICS_PORT,
+// LEADER_ELECT, POD_NAMESPACE, NODE_SOURCE_NAMESPACES, PROBE_IMAGE). The kubeconfig is the in-cluster
+// service account when running in a pod, else $KUBECONFIG or ~/.kube/config.
+import { hostname } from 'node:os';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { DEFAULT_PROBE_IMAGE } from './api/defaults.ts';
+import { LeaderElector } from './controller/leader.ts';
+import { Manager, serveHealthAndMetrics } from './controller/manager.ts';
+import { ControllerMetrics } from './controller/metrics.ts';
+import { createDiagnose } from './diagnosis/index.ts';
+import { createLogger } from './log.ts';
+import { PodProbeStage } from './probe/pods.ts';
+
+export interface OperatorConfig {
+  namespaces: string[];
+  workers: number;
+  logLevel: string;
+  metricsPort: number;
+  leaderElect: boolean;
+  operatorNamespace: string;
+  nodeSourceNamespaces: string[];
+  probeImage: string;
+}
+
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
+  const flags = new Map<string, string>();
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new Error(`unknown argument ${JSON.stringify(arg)}; flags look like --name=value`);
+    flags.set(m[1]!, m[2] ?? 'true');
+  }
+  const known = ['namespaces', 'workers', 'log-level', 'metrics-port', 'leader-elect', 'operator-namespace', 'node-source-namespaces', 'probe-image'];
+  for (const name of flags.keys()) if (!known.includes(name)) throw new Error(`unknown flag --${name}; known: ${known.map((k) => `--${k}`).join(' ')}`);
+  const get = (flag: string, variable: string, fallback: string) => flags.get(flag) ?? env[variable] ?? fallback;
+  const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
+  const integer = (text: string, name: string, min: number, max: number) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const operatorNamespace = get('operator-namespace', 'POD_NAMESPACE', 'netcheck-system');
+  return {
+    namespaces: list(get('namespaces', 'WATCH_NAMESPACES', '')),
+    workers: integer(get('workers', 'WORKERS', '4'), 'workers', 1, 64),
+    logLevel: get('log-level', 'LOG_LEVEL', 'info'),
+    metricsPort: integer(get('metrics-port', 'METRICS_PORT', '8080'), 'metrics-port', 0, 65535),
+    leaderElect: get('leader-elect', 'LEADER_ELECT', 'false') === 'true',
+    operatorNamespace,
+    nodeSourceNamespaces: list(get('node-source-namespaces', 'NODE_SOURCE_NAMESPACES', operatorNamespace)),
+    probeImage: get('probe-image', 'PROBE_IMAGE', DEFAULT_PROBE_IMAGE),
+  };
+}
+
+export function loadKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  if (process.env.KUBERNETES_SERVICE_HOST && !process.env.KUBECONFIG) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return kc;
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.argv.slice(2), process.env);
+  const log = createLogger(config.logLevel);
+  const kubeConfig = loadKubeConfig();
+  const metrics = new ControllerMetrics();
+  let manager: Manager | undefined;
+  let elector: LeaderElector | undefined;
+  const server = serveHealthAndMetrics(config.metricsPort, () => manager, metrics, () => true);
+
+  const build = () => new Manager({
+    kubeConfig, log, metrics,
+    namespaces: config.namespaces,
+    workers: config.workers,
+    nodeSourceNamespaces: config.nodeSourceNamespaces,
+    stage: new PodProbeStage({ core: kubeConfig.makeApiClient(CoreV1Api), operatorNamespace: config.operatorNamespace, defaultImage: config.probeImage }),
+    diagnose: createDiagnose(kubeConfig, { probeImage: config.probeImage }),
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('Received signal; shutting down', { signal });
+    const hardStop = setTimeout(() => process.exit(code || 1), 25_000);
+    hardStop.unref();
+    await manager?.stop();
+    await elector?.release();
+    server.close();
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  if (config.leaderElect) {
+    elector = new LeaderElector(kubeConfig, { namespace: config.operatorNamespace, name: 'netcheck-operator-leader', identity: `${hostname()}-${process.pid}` }, log);
+    // Losing the lease means another replica may act: stop at once, and let the restart re-campaign.
+    await elector.run(() => void shutdown('LeaseLost', 1));
+  }
+  if (stopping) return;
+  manager = build();
+  await manager.start();
+  log.info('Started netcheck-operator', { namespaces: config.namespaces.length ? config.namespaces : ['*'], workers: config.workers, metricsPort: config.metricsPort, leaderElect: config.leaderElect });
+}
+
+if (import.meta.main) {
+  main().catch((err) => {
+    console.error(JSON.stringify({ level: 'error', message: 'Operator failed to start', error: String(err?.stack ?? err) }));
+    process.exit(1);
+  });
+}
