@@ -44,7 +44,7 @@ has_files() { compgen -G "$1" >/dev/null; }
 
 for tier in $tiers; do
   case $tier in
-    unit) run_tier unit 'test/unit/**/*.test.ts' ;;
+    unit) run_tier unit 'test/unit/**/*.test.ts' 'test/cluster/**/*.test.ts' ;;
     netns) has_files 'test/netns/*.test.ts' && run_tier netns --timeout 120000 'test/netns/**/*.test.ts' ;;
     integration) run_tier integration --timeout 120000 --require test/integration/hooks.ts 'test/integration/**/*.test.ts' ;;
     e2e)

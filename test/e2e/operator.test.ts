@@ -1,0 +1,228 @@
+// The operator end to end on the local cluster: the real controller in this process, real probe pods
+// on a real kubelet, the real diagnosis, and each fault injected for real (kube-proxy stopped, CoreDNS
+// at zero, a lowered MTU, NetworkPolicies enforced by the node...). Each test asserts the check's
+// result, failedLayer and reason after one run.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { expect } from 'chai';
+import type { NetworkCheck, NetworkCheckSpec } from '../../operator/api/types.generated.ts';
+import { Manager } from '../../operator/controller/manager.ts';
+import { createDiagnose } from '../../operator/diagnosis/index.ts';
+import { createLogger, silentLogger } from '../../operator/log.ts';
+import { PodProbeStage } from '../../operator/probe/pods.ts';
+import { BACKEND_PORTS, REPO_ROOT, TestCluster, waitFor, type Backend, type Undo } from '../support/cluster.ts';
+
+const GROUP = 'netcheck.dev';
+const VERSION = 'v1alpha1';
+const PLURAL = 'networkchecks';
+const OPERATOR_NAMESPACE = 'netcheck-system';
+
+describe('operator end to end on the local cluster', function () {
+  this.timeout(300_000);
+  let cluster: TestCluster;
+  let custom: CustomObjectsApi;
+  let manager: Manager | undefined;
+  let namespace: string;
+  let backend: Backend;
+  let sourcePod: V1Pod;
+  const undos: Undo[] = [];
+  let counter = 0;
+
+  const startOperator = async () => {
+    manager = new Manager({
+      kubeConfig: cluster.kubeConfig,
+      log: process.env.TEST_LOG ? createLogger('debug') : silentLogger(),
+      namespaces: [namespace],
+      workers: 2,
+      nodeSourceNamespaces: [OPERATOR_NAMESPACE],
+      stage: new PodProbeStage({ core: cluster.core, operatorNamespace: OPERATOR_NAMESPACE, defaultImage: cluster.probeImage }),
+      diagnose: createDiagnose(cluster.kubeConfig, { probeImage: cluster.probeImage }),
+    });
+    await manager.start();
+    await manager.waitForSync();
+  };
+  const stopOperator = async () => { await manager?.stop(); manager = undefined; };
+
+  const getCheck = async (name: string) => await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }) as NetworkCheck;
+
+  /** Creates a check and waits until a run for its generation completed. */
+  const runCheck = async (prefix: string, spec: NetworkCheckSpec, timeoutMs = 120_000): Promise<NetworkCheck> => {
+    const name = `${prefix}-${++counter}`;
+    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'NetworkCheck', metadata: { name, namespace }, spec } });
+    return await waitFor(`a completed run of ${name}`, async () => {
+      const check = await getCheck(name);
+      const run = check.status?.lastRun;
+      return run?.completionTime && run.generation === check.metadata?.generation ? check : undefined;
+    }, timeoutMs, 250);
+  };
+
+  const describeCheck = (check: NetworkCheck) => `${check.status?.result}/${check.status?.failedLayer}/${check.status?.reason}: ${check.status?.summary}`;
+  const toService = (port: number | string = BACKEND_PORTS.http.service): NetworkCheckSpec => ({ source: { pod: 'web' }, destination: { service: backend.name, port } });
+
+  before(async () => {
+    cluster = await TestCluster.connect();
+    custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
+    const kubectl = cluster.info!.kubectl;
+    const env = { ...process.env, KUBECONFIG: cluster.info!.kubeconfigPath };
+    execFileSync(kubectl, ['apply', '--server-side', '-f', join(REPO_ROOT, 'crds/netcheck.dev_networkchecks.yaml')], { env, stdio: 'pipe' });
+    execFileSync(kubectl, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/networkchecks.netcheck.dev'], { env, stdio: 'pipe' });
+    try { await cluster.core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }); } catch { /* exists */ }
+    namespace = await cluster.createNamespace('e2e-op');
+    backend = await cluster.createBackend({ namespace, name: 'backend', replicas: 2 });
+    sourcePod = await cluster.startPod({ namespace, name: 'web', labels: { app: 'web', tier: 'front' } });
+    await startOperator();
+  });
+
+  afterEach(async () => {
+    while (undos.length) await undos.pop()!();
+  });
+
+  after(async () => {
+    await stopOperator();
+    if (namespace) await cluster.deleteNamespace(namespace, { wait: true });
+  });
+
+  it('runs a healthy pod -> Service check in a real probe pod, placed and secured as specified, then removes it', async () => {
+    const seen = new Map<string, V1Pod>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const pods = await cluster.core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/managed-by=netcheck-operator' }).catch(() => undefined);
+        for (const pod of pods?.items ?? []) seen.set(pod.metadata!.name!, pod);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    const check = await runCheck('healthy', toService());
+    watching = false;
+    await watcher;
+    expect(check.status!.result, describeCheck(check)).to.equal('Healthy');
+    expect(check.status!.reason).to.equal('Reachable');
+    expect(check.status!.failedLayer).to.equal(undefined);
+    const layers = Object.fromEntries(check.status!.conditions!.map((c) => [c.type, c.status]));
+    expect(layers).to.include({ Ready: 'True', Stalled: 'False', Reconciling: 'False', DNSResolved: 'True', EndpointsReady: 'True', ServiceReachable: 'True', PodReachable: 'True' });
+
+    const probes = [...seen.values()].filter((p) => p.metadata?.labels?.['netcheck.dev/check'] === check.metadata!.name);
+    expect(probes, 'probe pods seen during the run').to.have.length(1);
+    const probe = probes[0]!;
+    expect(probe.metadata!.labels).to.include({ app: 'web', tier: 'front', 'netcheck.dev/run': check.status!.lastRun!.id, 'app.kubernetes.io/managed-by': 'netcheck-operator' });
+    expect(probe.metadata!.ownerReferences).to.deep.equal([{ apiVersion: 'netcheck.dev/v1alpha1', kind: 'NetworkCheck', name: check.metadata!.name, uid: check.metadata!.uid, controller: true, blockOwnerDeletion: false }]);
+    expect(probe.spec!.nodeName).to.equal(sourcePod.spec!.nodeName);
+    const security = probe.spec!.containers[0]!.securityContext!;
+    expect(security.capabilities).to.deep.equal({ drop: ['ALL'], add: ['NET_RAW'] });
+    expect(security.allowPrivilegeEscalation).to.equal(false);
+    expect(probe.spec!.hostNetwork ?? false).to.equal(false);
+    expect(check.status!.lastRun!.probePods).to.deep.equal([probe.metadata!.name]);
+
+    await waitFor('probe pods to be deleted after the run', async () => {
+      const left = await cluster.core.listNamespacedPod({ namespace, labelSelector: `netcheck.dev/check=${check.metadata!.name}` });
+      return left.items.length === 0;
+    }, 30_000);
+  });
+
+  it('names a Service selector that matches no pods', async () => {
+    undos.push(await cluster.mislabelBackends(namespace, backend.name));
+    const check = await runCheck('selector', toService());
+    expect(check.status!.result, describeCheck(check)).to.equal('Unhealthy');
+    expect(check.status!.failedLayer).to.equal('Endpoints');
+    expect(check.status!.reason).to.equal('SelectorMismatch');
+    expect(check.status!.summary).to.include('app=backend');
+  });
+
+  it('names a targetPort nothing declares', async () => {
+    await cluster.core.createNamespacedService({ namespace, body: { metadata: { name: 'wrong-port' }, spec: { selector: backend.labels, ports: [{ name: 'http', port: 80, targetPort: 8081 }] } } });
+    const check = await runCheck('targetport', { source: { pod: 'web' }, destination: { service: 'wrong-port', port: 80 } });
+    expect(check.status!.result, describeCheck(check)).to.equal('Unhealthy');
+    expect(check.status!.failedLayer).to.equal('PodIP');
+    expect(check.status!.reason).to.equal('TargetPortMismatch');
+  });
+
+  it('reports CoreDNS scaled to zero as the DNS server being unavailable', async () => {
+    undos.push(await cluster.scaleCoreDnsToZero());
+    const check = await runCheck('coredns', toService());
+    expect(check.status!.result, describeCheck(check)).to.equal('Unhealthy');
+    expect(check.status!.failedLayer).to.equal('DNS');
+    expect(check.status!.reason).to.equal('DNSServerUnavailable');
+  });
+
+  it('names the policy that blocks the port', async () => {
+    undos.push(await cluster.createNetworkPolicy(namespace, {
+      metadata: { name: 'backend-allow-frontend' },
+      spec: { podSelector: { matchLabels: backend.labels }, policyTypes: ['Ingress'], ingress: [{ _from: [{ podSelector: { matchLabels: { app: 'frontend' } } }], ports: [{ port: BACKEND_PORTS.http.container }] }] },
+    }));
+    const check = await runCheck('policy', toService());
+    expect(check.status!.result, describeCheck(check)).to.equal('Unhealthy');
+    expect(check.status!.failedLayer).to.equal('NetworkPolicy');
+    expect(check.status!.reason).to.equal('BlockedByNetworkPolicy');
+    expect(check.status!.summary).to.include('backend-allow-frontend');
+  });
+
+  it('finds a default-deny egress policy that leaves no room for DNS', async () => {
+    undos.push(await cluster.addDenyAllPolicy(namespace, { podSelector: { app: 'web' }, types: ['Egress'], name: 'web-deny-egress' }));
+    const check = await runCheck('dnsegress', toService());
+    expect(check.status!.result, describeCheck(check)).to.equal('Unhealthy');
+    expect(check.status!.failedLayer).to.equal('NetworkPolicy');
+    expect(check.status!.reason).to.equal('DNSEgressBlockedByPolicy');
+    expect(check.status!.summary).to.include('web-deny-egress');
+  });
+
+  it('is Healthy when expect: Blocked meets a blocked path, and Unhealthy when the path is open', async () => {
+    const undo = await cluster.addDenyAllPolicy(namespace, { podSelector: backend.labels, types: ['Ingress'], name: 'backend-deny-all' });
+    undos.push(undo);
+    const blocked = await runCheck('expectblocked', { ...toService(), expect: 'Blocked' });
+    expect(blocked.status!.result, describeCheck(blocked)).to.equal('Healthy');
+    expect(blocked.status!.reason).to.equal('BlockedAsExpected');
+    expect(blocked.status!.summary).to.include('backend-deny-all');
+    await undo();
+    const open = await runCheck('expectblocked', { ...toService(), expect: 'Blocked' });
+    expect(open.status!.result, describeCheck(open)).to.equal('Unhealthy');
+    expect(open.status!.failedLayer).to.equal('NetworkPolicy');
+    expect(['NoPolicyIsolates', 'AllowedByNetworkPolicy', 'PolicyNotEnforced']).to.include(open.status!.reason);
+  });
+
+  it('finds an MTU lowered on the destination pod interface', async () => {
+    for (const pod of backend.podNames) undos.push(await cluster.lowerPodMtu(namespace, pod, 1200));
+    const check = await runCheck('mtu', toService());
+    expect(check.status!.result, describeCheck(check)).to.equal('Unhealthy');
+    expect(check.status!.failedLayer).to.equal('MTU');
+    expect(check.status!.reason).to.equal('MTUMismatch');
+  });
+
+  it('blames the service proxy when kube-proxy is stopped: the ClusterIP fails while pod IPs work', async () => {
+    undos.push(await cluster.stopKubeProxy({ flushRules: true }));
+    const check = await runCheck('kubeproxy', toService());
+    expect(check.status!.result, describeCheck(check)).to.equal('Unhealthy');
+    expect(check.status!.failedLayer).to.equal('Service');
+    expect(check.status!.reason).to.equal('ServiceProxyMissing');
+  });
+
+  it('reports a probe image that cannot be pulled as ProbeFailed within 60 s', async () => {
+    const started = Date.now();
+    const check = await runCheck('noimage', { ...toService(), probe: { image: 'localhost/netcheck-missing:0', imagePullPolicy: 'Never' } }, 60_000);
+    expect(Date.now() - started).to.be.below(60_000);
+    expect(check.status!.result, describeCheck(check)).to.equal('Error');
+    expect(check.status!.reason).to.equal('ProbeFailed');
+    expect(check.status!.summary).to.include('ErrImageNeverPull');
+  });
+
+  it('adopts a run in flight across an operator restart: no duplicate run, no orphan pod', async () => {
+    const name = `restart-${++counter}`;
+    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'NetworkCheck', metadata: { name, namespace }, spec: toService() } });
+    const running = await waitFor('the run to be recorded and its pod created', async () => {
+      const check = await getCheck(name);
+      const pods = await cluster.core.listNamespacedPod({ namespace, labelSelector: `netcheck.dev/check=${name}` });
+      return check.status?.lastRun?.id && !check.status.lastRun.completionTime && pods.items.length > 0 ? check : undefined;
+    }, 60_000, 50);
+    const runId = running.status!.lastRun!.id!;
+    await stopOperator();
+    await startOperator();
+    const done = await waitFor('the adopted run to complete', async () => {
+      const check = await getCheck(name);
+      return check.status?.lastRun?.completionTime ? check : undefined;
+    }, 120_000, 250);
+    expect(done.status!.lastRun!.id, 'the same run finished').to.equal(runId);
+    expect(done.status!.history, 'one run in history').to.have.length(1);
+    expect(done.status!.result, describeCheck(done)).to.equal('Healthy');
+    await waitFor('no probe pod left behind', async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector: `netcheck.dev/check=${name}` })).items.length === 0, 30_000);
+  });
+});
