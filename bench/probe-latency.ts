@@ -26,6 +26,7 @@ function percentile(values: number[], p: number): number {
 
 async function main(): Promise<void> {
   const cluster = await TestCluster.connect();
+  cluster.installNetworkCheckCrd();
   const custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
   const namespace = await cluster.createNamespace('bench');
   try {

@@ -3,7 +3,7 @@
 // operator's own fixed program (netcheck-probe.sh), never a user string.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { CoreV1Api, V1Container, V1Pod, V1OwnerReference } from '@kubernetes/client-node';
+import type { CoreV1Api, V1Container, V1EphemeralContainer, V1Pod, V1OwnerReference } from '@kubernetes/client-node';
 import { DEFAULT_PROBE_IMAGE, LABEL_CHECK, LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY, defaultPort } from '../api/defaults.ts';
 import { GROUP, KIND, VERSION } from '../api/schema.ts';
 import type { NetworkCheck } from '../api/types.generated.ts';
@@ -130,6 +130,33 @@ export function buildProbePods(request: RunRequest, options: { operatorNamespace
   return pods;
 }
 
+/** The ephemeral container's name in the source pod: one per run, as ephemeral containers stay. */
+export function ephemeralContainerName(runId: string): string {
+  return `netcheck-${runId}`.slice(0, 63);
+}
+
+/**
+ * via: Ephemeral — the probe container to add to each source pod (exact network namespace). It is
+ * built from the same template as a probe pod's container; ephemeral containers take no resources
+ * and no new volumes, so the program writes to its own (writable) root filesystem.
+ */
+export function buildEphemeralContainers(request: RunRequest, options: { image: string; script: string }): { pod: V1Pod; container: V1EphemeralContainer }[] {
+  return request.targets.sourcePods.map((pod) => {
+    // The container a Clone probe for this one source would run: same image, program and environment.
+    const [clone] = buildProbePods({ ...request, targets: { ...request.targets, sourcePods: [pod] } }, { operatorNamespace: '', image: options.image, script: options.script });
+    const base = clone!.spec!.containers[0]!;
+    return {
+      pod,
+      container: {
+        name: ephemeralContainerName(request.runId),
+        image: base.image, imagePullPolicy: base.imagePullPolicy, command: base.command, env: base.env,
+        terminationMessagePolicy: 'File',
+        securityContext: { ...base.securityContext, readOnlyRootFilesystem: false },
+      },
+    };
+  });
+}
+
 export class PodProbeStage implements ProbeStage {
   private readonly o: Required<PodStageOptions>;
 
@@ -138,6 +165,7 @@ export class PodProbeStage implements ProbeStage {
   }
 
   async start(request: RunRequest): Promise<string[]> {
+    if (request.spec.source.via === 'Ephemeral' && request.targets.sourcePods.length > 0) return this.startEphemeral(request);
     const pods = buildProbePods(request, { operatorNamespace: this.o.operatorNamespace, image: this.o.defaultImage, script: this.o.script });
     if (pods.length === 0) throw new ProbeStartError('No probe pod could be built for this source.');
     for (const pod of pods) {
@@ -153,6 +181,31 @@ export class PodProbeStage implements ProbeStage {
     return pods.map((p) => p.metadata!.name!);
   }
 
+  private async startEphemeral(request: RunRequest): Promise<string[]> {
+    const namespace = request.check.metadata!.namespace!;
+    for (const { pod, container } of buildEphemeralContainers(request, { image: this.o.defaultImage, script: this.o.script })) {
+      const name = pod.metadata!.name!;
+      const current = await this.o.core.readNamespacedPod({ name, namespace });
+      if (current.spec?.ephemeralContainers?.some((c) => c.name === container.name)) continue; // added before a restart
+      try {
+        // The ephemeralcontainers subresource takes the whole list: keep the ones already there.
+        await this.o.core.replaceNamespacedPodEphemeralcontainers({ name, namespace, body: { ...current, spec: { ...current.spec!, ephemeralContainers: [...(current.spec?.ephemeralContainers ?? []), container] } } });
+      } catch (err) {
+        const body = (err as { body?: unknown }).body;
+        const message = typeof body === 'string' ? (safeJson(body)?.message ?? body) : String((err as Error).message);
+        throw new ProbeStartError(`Adding ephemeral probe container ${container.name} to pod ${namespace}/${name} was refused: ${String(message).slice(0, 400)}`);
+      }
+    }
+    return request.targets.sourcePods.map((p) => p.metadata!.name!);
+  }
+
+  /** Source pods that carry this run's ephemeral container. */
+  private async ephemeralRunPods(check: NetworkCheck, runId: string): Promise<V1Pod[]> {
+    const container = ephemeralContainerName(runId);
+    const pods = await this.o.core.listNamespacedPod({ namespace: check.metadata!.namespace! });
+    return pods.items.filter((p) => p.spec?.ephemeralContainers?.some((c) => c.name === container));
+  }
+
   private async runPods(check: NetworkCheck, runId: string): Promise<V1Pod[]> {
     const selector = `${LABEL_RUN}=${runId},${LABEL_CHECK}=${check.metadata!.name}`;
     const namespaces = check.spec.source.node ? [this.o.operatorNamespace] : [check.metadata!.namespace!];
@@ -161,12 +214,18 @@ export class PodProbeStage implements ProbeStage {
   }
 
   async observe(check: NetworkCheck, runId: string): Promise<RunObservation> {
+    if (check.spec.source.via === 'Ephemeral' && !check.spec.source.node && !check.spec.source.newPod) {
+      const pods = await this.ephemeralRunPods(check, runId);
+      return pods.length === 0 ? { state: 'NotFound' } : observePods(pods, ephemeralContainerName(runId));
+    }
     const pods = await this.runPods(check, runId);
     if (pods.length === 0) return { state: 'NotFound' };
     return observePods(pods);
   }
 
   async cleanup(check: NetworkCheck, runId: string): Promise<void> {
+    // Ephemeral containers cannot be removed from a pod (why via: Ephemeral is opt-in); they have exited.
+    if (check.spec.source.via === 'Ephemeral') return;
     const pods = await this.runPods(check, runId);
     await Promise.all(pods.map(async (pod) => {
       try {
@@ -179,24 +238,30 @@ export class PodProbeStage implements ProbeStage {
 }
 
 /** Pure: what a run's pods say about the run. */
-export function observePods(pods: V1Pod[]): RunObservation {
+export function observePods(pods: V1Pod[], ephemeralContainer?: string): RunObservation {
   const names = pods.map((p) => p.metadata!.name!);
   const outputs: ProbeOutput[] = [];
   const running: string[] = [];
   for (const pod of pods) {
     const name = pod.metadata!.name!;
     const status = pod.status;
-    const containerStatus = status?.containerStatuses?.find((c) => c.name === 'probe');
+    const containerStatus = ephemeralContainer
+      ? status?.ephemeralContainerStatuses?.find((c) => c.name === ephemeralContainer)
+      : status?.containerStatuses?.find((c) => c.name === 'probe');
+    if (ephemeralContainer && !containerStatus) {
+      running.push(`${name} (ephemeral container ${ephemeralContainer} not started yet)`);
+      continue;
+    }
     const waiting = containerStatus?.state?.waiting;
     if (waiting?.reason && STUCK_WAITING_REASONS.has(waiting.reason)) {
       return { state: 'Failed', pods: names, reason: 'ProbeFailed', message: `Probe pod ${name} cannot start: ${waiting.reason}: ${(waiting.message ?? '').slice(0, 300)}` };
     }
     const unschedulable = status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
-    if (unschedulable) {
+    if (unschedulable && !ephemeralContainer) {
       return { state: 'Failed', pods: names, reason: 'ProbeFailed', message: `Probe pod ${name} cannot be scheduled: ${(unschedulable.message ?? '').slice(0, 300)}` };
     }
     const terminated = containerStatus?.state?.terminated;
-    if (status?.phase === 'Failed' && !terminated) {
+    if (!ephemeralContainer && status?.phase === 'Failed' && !terminated) {
       return { state: 'Failed', pods: names, reason: 'ProbeFailed', message: `Probe pod ${name} failed: ${status.reason ?? ''} ${(status.message ?? '').slice(0, 300)}`.trim() };
     }
     if (!terminated) {

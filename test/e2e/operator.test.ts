@@ -2,16 +2,14 @@
 // on a real kubelet, the real diagnosis, and each fault injected for real (kube-proxy stopped, CoreDNS
 // at zero, a lowered MTU, NetworkPolicies enforced by the node...). Each test asserts the check's
 // result, failedLayer and reason after one run.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { CustomObjectsApi, type V1Container, type V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import type { NetworkCheck, NetworkCheckSpec } from '../../operator/api/types.generated.ts';
 import { Manager } from '../../operator/controller/manager.ts';
 import { createDiagnose } from '../../operator/diagnosis/index.ts';
 import { createLogger, silentLogger } from '../../operator/log.ts';
 import { PodProbeStage } from '../../operator/probe/pods.ts';
-import { BACKEND_PORTS, REPO_ROOT, TestCluster, waitFor, type Backend, type Undo } from '../support/cluster.ts';
+import { BACKEND_PORTS, TestCluster, waitFor, type Backend, type Undo } from '../support/cluster.ts';
 
 const GROUP = 'netcheck.dev';
 const VERSION = 'v1alpha1';
@@ -63,10 +61,7 @@ describe('operator end to end on the local cluster', function () {
   before(async () => {
     cluster = await TestCluster.connect();
     custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
-    const kubectl = cluster.info!.kubectl;
-    const env = { ...process.env, KUBECONFIG: cluster.info!.kubeconfigPath };
-    execFileSync(kubectl, ['apply', '--server-side', '-f', join(REPO_ROOT, 'crds/netcheck.dev_networkchecks.yaml')], { env, stdio: 'pipe' });
-    execFileSync(kubectl, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/networkchecks.netcheck.dev'], { env, stdio: 'pipe' });
+    cluster.installNetworkCheckCrd();
     try { await cluster.core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }); } catch { /* exists */ }
     namespace = await cluster.createNamespace('e2e-op');
     backend = await cluster.createBackend({ namespace, name: 'backend', replicas: 2 });
@@ -120,6 +115,19 @@ describe('operator end to end on the local cluster', function () {
     }, 30_000);
   });
 
+  it('probes from inside the source pod with via: Ephemeral', async () => {
+    const check = await runCheck('ephemeral', { source: { pod: 'web', via: 'Ephemeral' }, destination: { service: backend.name, port: BACKEND_PORTS.http.service } });
+    expect(check.status!.result, describeCheck(check)).to.equal('Healthy');
+    const web = await cluster.core.readNamespacedPod({ name: 'web', namespace });
+    const added = web.spec!.ephemeralContainers!.find((c) => c.name === `netcheck-${check.status!.lastRun!.id}`);
+    expect(added, 'the ephemeral probe container in the source pod').to.not.equal(undefined);
+    expect(added!.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'], add: ['NET_RAW'] });
+    const state = web.status!.ephemeralContainerStatuses!.find((c) => c.name === added!.name)!.state!;
+    expect(state.terminated?.exitCode).to.equal(0);
+    // No probe pod was created for this check.
+    expect((await cluster.core.listNamespacedPod({ namespace, labelSelector: `netcheck.dev/check=${check.metadata!.name}` })).items).to.have.length(0);
+  });
+
   it('names a Service selector that matches no pods', async () => {
     undos.push(await cluster.mislabelBackends(namespace, backend.name));
     const check = await runCheck('selector', toService());
@@ -135,6 +143,43 @@ describe('operator end to end on the local cluster', function () {
     expect(check.status!.result, describeCheck(check)).to.equal('Unhealthy');
     expect(check.status!.failedLayer).to.equal('PodIP');
     expect(check.status!.reason).to.equal('TargetPortMismatch');
+  });
+
+  /** A Deployment of the test server with its own Service, shaped by the caller (no readiness wait). */
+  const createWorkload = async (name: string, container: Partial<V1Container>, servicePort: { port: number; targetPort: number | string }) => {
+    const labels = { app: name };
+    await cluster.apps.createNamespacedDeployment({ namespace, body: {
+      metadata: { name, labels },
+      spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'server', image: cluster.testServerImage, imagePullPolicy: 'IfNotPresent', ...container }] } } },
+    } });
+    await cluster.core.createNamespacedService({ namespace, body: { metadata: { name }, spec: { selector: labels, ports: [{ name: 'main', ...servicePort }] } } });
+    return await waitFor(`pod of ${name} running`, async () => {
+      const pods = await cluster.core.listNamespacedPod({ namespace, labelSelector: `app=${name}` });
+      return pods.items.find((p) => p.status?.phase === 'Running');
+    }, 60_000);
+  };
+
+  it('names backends that are not ready', async () => {
+    // The readiness probe asks a port nothing listens on: the pod runs, but never becomes ready.
+    await createWorkload('unready', { ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { tcpSocket: { port: 1 }, periodSeconds: 1 } }, { port: 80, targetPort: 'http' });
+    await waitFor('a not-ready endpoint', async () => {
+      const slices = await cluster.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: 'kubernetes.io/service-name=unready' });
+      return slices.items.some((slice) => (slice.endpoints ?? []).some((e) => e.conditions?.ready === false));
+    }, 60_000);
+    const check = await runCheck('unready', { source: { pod: 'web' }, destination: { service: 'unready', port: 80 } });
+    expect(check.status!.result, describeCheck(check)).to.equal('Unhealthy');
+    expect(check.status!.failedLayer).to.equal('Endpoints');
+    expect(check.status!.reason).to.equal('EndpointsNotReady');
+  });
+
+  it('names an app that does not listen on the port its pod declares', async () => {
+    // The container declares port 7070, but the test server listens on 8080, 9000 and 9001 only.
+    await createWorkload('silent', { ports: [{ name: 'app', containerPort: 7070 }, { name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } }, { port: 80, targetPort: 'app' });
+    await cluster.waitForEndpoints(namespace, 'silent', 1, 60_000);
+    const check = await runCheck('silent', { source: { pod: 'web' }, destination: { service: 'silent', port: 80 } });
+    expect(check.status!.result, describeCheck(check)).to.equal('Unhealthy');
+    expect(check.status!.failedLayer).to.equal('PodIP');
+    expect(check.status!.reason).to.equal('PortNotListening');
   });
 
   it('reports CoreDNS scaled to zero as the DNS server being unavailable', async () => {

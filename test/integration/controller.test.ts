@@ -83,6 +83,27 @@ describe('NetworkCheck controller on a real API server', function () {
   });
   after(async () => { await manager?.stop(); });
 
+  it('grants the operator ServiceAccount exactly the verbs it uses (kubectl auth can-i)', () => {
+    const as = ['--as=system:serviceaccount:netcheck-system:netcheck-operator'];
+    const can = (verb: string, resource: string, ns = namespace) => {
+      const [kind, subresource] = resource.split('/');
+      return controlPlane().kubectl(['auth', 'can-i', verb, kind!, ...(subresource ? [`--subresource=${subresource}`] : []), '-n', ns, ...as]).stdout.trim();
+    };
+    const granted: [string, string, string?][] = [
+      ['watch', 'networkchecks.netcheck.dev'], ['patch', 'networkchecks.netcheck.dev/status'],
+      ['create', 'pods'], ['delete', 'pods'], ['list', 'pods'], ['update', 'pods/ephemeralcontainers'],
+      ['list', 'services'], ['create', 'events'], ['get', 'nodes'], ['get', 'namespaces'],
+      ['list', 'endpointslices.discovery.k8s.io'], ['list', 'networkpolicies.networking.k8s.io'], ['list', 'ingresses.networking.k8s.io'],
+      ['update', 'leases.coordination.k8s.io', 'netcheck-system'],
+    ];
+    const denied: [string, string, string?][] = [
+      ['update', 'networkchecks.netcheck.dev'], ['delete', 'networkchecks.netcheck.dev'], ['patch', 'pods'], ['create', 'pods/exec'],
+      ['get', 'secrets'], ['create', 'secrets'], ['delete', 'services'], ['update', 'leases.coordination.k8s.io'], ['create', 'networkpolicies.networking.k8s.io'],
+    ];
+    for (const [verb, resource, ns] of granted) expect(can(verb, resource, ns), `${verb} ${resource}`).to.equal('yes');
+    for (const [verb, resource, ns] of denied) expect(can(verb, resource, ns), `${verb} ${resource}`).to.equal('no');
+  });
+
   it('gives a valid check observedGeneration and conditions within 2 s, and starts one run', async () => {
     await createRunningPod('web-1');
     const created = Date.now();

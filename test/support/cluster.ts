@@ -11,7 +11,7 @@
 //   - test/cluster/versions.env pins the images; readVersions() parses it (PROBE_IMAGE, TESTSERVER_IMAGE...).
 //   - Test namespaces carry the label netcheck.dev/e2e=true, so a crashed run can be swept with
 //     `kubectl delete ns -l netcheck.dev/e2e=true`.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -287,6 +287,14 @@ export class TestCluster {
     const node = this.node(nodeName);
     if (!node.netns) return runHost(command[0], command.slice(1), options);
     return runHost('nsenter', [`--net=/run/netns/${node.netns}`, '--', ...command], options);
+  }
+
+  /** Installs (or updates) the NetworkCheck CRD with the cluster's kubectl and waits until it is served. */
+  installNetworkCheckCrd(): void {
+    const info = this.requireLocal('installNetworkCheckCrd');
+    const env = { ...process.env, KUBECONFIG: info.kubeconfigPath };
+    execFileSync(info.kubectl, ['apply', '--server-side', '-f', join(REPO_ROOT, 'crds/netcheck.dev_networkchecks.yaml')], { env, stdio: 'pipe' });
+    execFileSync(info.kubectl, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/networkchecks.netcheck.dev'], { env, stdio: 'pipe' });
   }
 
   // ------------------------------------------------------------------ namespaces

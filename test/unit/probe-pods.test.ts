@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { NetworkCheck } from '../../operator/api/types.generated.ts';
 import { withDefaults } from '../../operator/api/defaults.ts';
-import { buildProbePods, observePods, probePodName } from '../../operator/probe/pods.ts';
+import { buildEphemeralContainers, buildProbePods, observePods, probePodName } from '../../operator/probe/pods.ts';
 import { probeEnvironment, resolveServicePort } from '../../operator/probe/env.ts';
 import type { RunRequest } from '../../operator/probe/stage.ts';
 import { buildPod, buildService, servicePort } from '../support/builders.ts';
@@ -115,6 +115,17 @@ describe('probe pods', () => {
     expect(pod!.spec!.nodeName).to.equal('node-b');
     expect(env(pod!).NETCHECK_MODE).to.equal('node');
     expect(pod!.spec!.containers[0]!.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'], add: ['NET_RAW', 'NET_ADMIN'] });
+  });
+
+  it('builds via: Ephemeral as the same program in a container added to each source pod', () => {
+    const eph = check({ source: { pod: 'web-7d9f-x2', via: 'Ephemeral' }, destination: { service: 'backend', port: 80 } });
+    const [added] = buildEphemeralContainers(request(eph, { sourcePods: [source], destinationService: service, destinationPods: backends }), { image: 'img:1', script: SCRIPT });
+    expect(added!.pod.metadata!.name).to.equal('web-7d9f-x2');
+    expect(added!.container.name).to.equal('netcheck-g3-abc');
+    expect(added!.container.command).to.deep.equal(['/bin/bash', '-c', SCRIPT, 'netcheck-probe']);
+    expect(added!.container.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'], add: ['NET_RAW'] });
+    expect(added!.container.securityContext!.allowPrivilegeEscalation).to.equal(false);
+    expect(Object.fromEntries(added!.container.env!.map((e) => [e.name, e.value]))).to.include({ NETCHECK_TARGET_IP: '10.96.12.7', NETCHECK_PORT: '80' });
   });
 
   it('keeps probe pod names within 63 characters', () => {
