@@ -2,11 +2,10 @@
 // client -> router -> server, faults injected with iptables and routes in the router or server.
 import { expect } from 'chai';
 import {
-  NetnsLab,
   buildRoutedTopology,
-  listNamespaces,
+  NetnsLab,
   runProbe,
-  sweepStaleNamespaces,
+  useRoutedLab,
   type RoutedTopology,
 } from '../support/netns.ts';
 import { PROBE_MAX_ENDPOINTS, PROBE_RESULT_MAX_BYTES, type ConnectResult, type EndpointsResult } from '../../operator/probe/result.ts';
@@ -24,18 +23,10 @@ describe('probe program: connect (netns)', function () {
   let lab: NetnsLab;
   let net: RoutedTopology;
 
-  before(() => sweepStaleNamespaces());
-
-  beforeEach(async () => {
-    lab = new NetnsLab();
-    net = await buildRoutedTopology(lab);
+  useRoutedLab(async (newLab, newNet) => {
+    lab = newLab;
+    net = newNet;
     net.client.setResolvConf('nameserver 10.250.2.53\n');
-  });
-
-  afterEach(async () => {
-    const id = lab.id;
-    await lab.cleanup();
-    expect(listNamespaces(id), 'namespaces left behind').to.deep.equal([]);
   });
 
   function tcpEnv(extra: Record<string, string> = {}): Record<string, string> {

@@ -3,10 +3,8 @@
 import { expect } from 'chai';
 import {
   NetnsLab,
-  buildRoutedTopology,
-  listNamespaces,
   runProbe,
-  sweepStaleNamespaces,
+  useRoutedLab,
   type RoutedTopology,
 } from '../support/netns.ts';
 import type { DnsResult } from '../../operator/probe/result.ts';
@@ -25,11 +23,9 @@ describe('probe program: DNS (netns, dnsmasq)', function () {
   let lab: NetnsLab;
   let net: RoutedTopology;
 
-  before(() => sweepStaleNamespaces());
-
-  beforeEach(async () => {
-    lab = new NetnsLab();
-    net = await buildRoutedTopology(lab);
+  useRoutedLab(async (newLab, newNet) => {
+    lab = newLab;
+    net = newNet;
     // A Kubernetes-like resolv.conf: the cluster DNS on the server, three search domains, ndots:5.
     net.client.setResolvConf(`nameserver ${net.serverIp}\nsearch ${SEARCH.join(' ')}\noptions ndots:5\n`);
     // A failing upstream for broken.test: answers every query with SERVFAIL.
@@ -39,12 +35,6 @@ describe('probe program: DNS (netns, dnsmasq)', function () {
       `--address=/web.svc.${ZONE}/${net.serverIp}`,
       `--server=/broken.test/127.0.0.1#${UPSTREAM_PORT}`,
     ]);
-  });
-
-  afterEach(async () => {
-    const id = lab.id;
-    await lab.cleanup();
-    expect(listNamespaces(id), 'namespaces left behind').to.deep.equal([]);
   });
 
   const lookup = (host: string, extra: Record<string, string> = {}) =>

@@ -2,12 +2,10 @@
 // codes, Host header and path passed through, TLS verification failures.
 import { expect } from 'chai';
 import {
-  NetnsLab,
-  buildRoutedTopology,
-  listNamespaces,
   makeSelfSignedCert,
+  NetnsLab,
   runProbe,
-  sweepStaleNamespaces,
+  useRoutedLab,
   type RoutedTopology,
 } from '../support/netns.ts';
 import type { HttpResult } from '../../operator/probe/result.ts';
@@ -25,18 +23,10 @@ describe('probe program: HTTP(S) (netns)', function () {
   let lab: NetnsLab;
   let net: RoutedTopology;
 
-  before(() => sweepStaleNamespaces());
-
-  beforeEach(async () => {
-    lab = new NetnsLab();
-    net = await buildRoutedTopology(lab);
+  useRoutedLab(async (newLab, newNet) => {
+    lab = newLab;
+    net = newNet;
     net.client.setResolvConf(`nameserver ${net.serverIp}\n`);
-  });
-
-  afterEach(async () => {
-    const id = lab.id;
-    await lab.cleanup();
-    expect(listNamespaces(id), 'namespaces left behind').to.deep.equal([]);
   });
 
   const http = (extra: Record<string, string>) =>

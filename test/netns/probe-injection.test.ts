@@ -6,10 +6,9 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   NetnsLab,
-  listNamespaces,
   runProbe,
   runProbeProgram,
-  sweepStaleNamespaces,
+  useLab,
   type Netns,
 } from '../support/netns.ts';
 import { PROBE_ENV, PROBE_EXIT_CODES, PROBE_RESULT_MAX_BYTES, parseProbeResult, type ProbeResult } from '../../operator/probe/result.ts';
@@ -69,19 +68,11 @@ describe('probe program: shell injection (netns)', function () {
   let ns: Netns;
   let markerDir: string;
 
-  before(() => sweepStaleNamespaces());
-
-  beforeEach(async () => {
-    lab = new NetnsLab();
+  useLab(async (newLab) => {
+    lab = newLab;
     ns = await lab.addNamespace('inj');
     ns.setResolvConf('nameserver 127.0.0.1\n');
     markerDir = lab.tempDir();
-  });
-
-  afterEach(async () => {
-    const id = lab.id;
-    await lab.cleanup();
-    expect(listNamespaces(id), 'namespaces left behind').to.deep.equal([]);
   });
 
   const baseEnv = (): Record<string, string> => ({

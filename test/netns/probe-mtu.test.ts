@@ -3,10 +3,8 @@
 import { expect } from 'chai';
 import {
   NetnsLab,
-  buildRoutedTopology,
-  listNamespaces,
   runProbe,
-  sweepStaleNamespaces,
+  useRoutedLab,
   type RoutedTopology,
 } from '../support/netns.ts';
 import type { MtuResult } from '../../operator/probe/result.ts';
@@ -24,19 +22,11 @@ describe('probe program: MTU (netns)', function () {
   let lab: NetnsLab;
   let net: RoutedTopology;
 
-  before(() => sweepStaleNamespaces());
-
-  beforeEach(async () => {
-    lab = new NetnsLab();
-    net = await buildRoutedTopology(lab);
+  useRoutedLab(async (newLab, newNet) => {
+    lab = newLab;
+    net = newNet;
     net.client.setResolvConf(`nameserver ${net.serverIp}\n`);
     await net.server.startTcpListener(net.serverIp, PORT);
-  });
-
-  afterEach(async () => {
-    const id = lab.id;
-    await lab.cleanup();
-    expect(listNamespaces(id), 'namespaces left behind').to.deep.equal([]);
   });
 
   const probe = () =>

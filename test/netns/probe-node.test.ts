@@ -3,10 +3,8 @@
 import { expect } from 'chai';
 import {
   NetnsLab,
-  buildRoutedTopology,
-  listNamespaces,
   runProbe,
-  sweepStaleNamespaces,
+  useRoutedLab,
   type RoutedTopology,
 } from '../support/netns.ts';
 import type { NodeResult } from '../../operator/probe/result.ts';
@@ -27,11 +25,9 @@ describe('probe program: node mode and ip_forward (netns)', function () {
   let lab: NetnsLab;
   let net: RoutedTopology;
 
-  before(() => sweepStaleNamespaces());
-
-  beforeEach(async () => {
-    lab = new NetnsLab();
-    net = await buildRoutedTopology(lab);
+  useRoutedLab(async (newLab, newNet) => {
+    lab = newLab;
+    net = newNet;
     net.client.setResolvConf(`nameserver ${net.serverIp}\n`);
     net.router.setResolvConf(`nameserver ${net.serverIp}\n`);
     await net.server.startTcpListener(net.serverIp, BACKEND_PORT);
@@ -39,12 +35,6 @@ describe('probe program: node mode and ip_forward (netns)', function () {
     // locally generated packets to a ClusterIP fail before the nat OUTPUT chain can DNAT them.
     await net.router.addRoute('10.250.96.0/24', { dev: 'r1' });
     await installKubeProxyLikeRules();
-  });
-
-  afterEach(async () => {
-    const id = lab.id;
-    await lab.cleanup();
-    expect(listNamespaces(id), 'namespaces left behind').to.deep.equal([]);
   });
 
   /**

@@ -625,3 +625,28 @@ socket.on('message', (query, rinfo) => {
 socket.bind(Number(port), address, () => console.log('ready'));
 process.on('SIGTERM', () => process.exit(0));
 `;
+
+/**
+ * Registers the mocha hooks every netns suite needs: stale namespaces swept once, a fresh NetnsLab
+ * per test handed to `setup`, and after each test a cleanup that fails the test if a namespace was
+ * left behind.
+ */
+export function useLab(setup: (lab: NetnsLab) => void | Promise<void>): void {
+  let lab: NetnsLab | undefined;
+  before(() => sweepStaleNamespaces());
+  beforeEach(async () => {
+    lab = new NetnsLab();
+    await setup(lab);
+  });
+  afterEach(async () => {
+    if (!lab) return;
+    const id = lab.id;
+    await lab.cleanup();
+    if (listNamespaces(id).length > 0) throw new Error(`namespaces left behind: ${listNamespaces(id).join(', ')}`);
+  });
+}
+
+/** useLab with the client -> router -> server topology built for each test. */
+export function useRoutedLab(setup: (lab: NetnsLab, net: RoutedTopology) => void | Promise<void>): void {
+  useLab(async (lab) => setup(lab, await buildRoutedTopology(lab)));
+}
