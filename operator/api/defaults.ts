@@ -13,6 +13,11 @@ export const LABEL_RUN = 'netcheck.dev/run';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'netcheck-operator';
 
+/** A pod this operator created to probe (never a source or destination of a check itself). */
+export function isProbePod(pod: { metadata?: { labels?: Record<string, string> } }): boolean {
+  return pod.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY;
+}
+
 export type ResolvedSpec = NetworkCheckSpec & Required<Pick<NetworkCheckSpec, 'protocol' | 'expect' | 'timeoutSeconds' | 'historyLimit'>>;
 
 export function withDefaults(check: NetworkCheck): ResolvedSpec {

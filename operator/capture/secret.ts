@@ -2,6 +2,7 @@
 // (size-capped, headers-only), its name and labels, which old ones to prune, and the command
 // a user pastes to get the pcap out for Wireshark/tshark.
 
+import { LABEL_CHECK, LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY } from '../api/defaults.ts';
 import { createHash } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { CapturePoint } from './analyze.ts';
@@ -10,11 +11,9 @@ import { capPcap } from './pcap.ts';
 
 export const CAPTURE_SECRET_DATA_KEY = 'capture.pcap';
 export const CAPTURE_SECRET_TYPE = 'netcheck.dev/capture';
-export const LABEL_CHECK = 'netcheck.dev/check';
-export const LABEL_RUN = 'netcheck.dev/run';
+// The labels every operator-created object carries are defined once, with the probe pods'.
+export { LABEL_CHECK, LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY } from '../api/defaults.ts';
 export const LABEL_CAPTURE_POINT = 'netcheck.dev/capture-point';
-export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY = 'netcheck-operator';
 export const ANNOTATION_CAPTURED_AT = 'netcheck.dev/captured-at';
 export const ANNOTATION_PACKETS = 'netcheck.dev/packets';
 export const ANNOTATION_TRUNCATED = 'netcheck.dev/truncated';

@@ -13,7 +13,7 @@ import {
   ConditionType, Reason, Result, mergeConditions, notReady, notReconciling, notStalled, ready, reconciling, rfc3339, stalled,
   type DesiredCondition, type ResultName,
 } from '../api/conditions.ts';
-import { ANNOTATION_RUN_NOW, describeTarget, withDefaults, type ResolvedSpec } from '../api/defaults.ts';
+import { ANNOTATION_RUN_NOW, describeTarget, isProbePod, withDefaults, type ResolvedSpec } from '../api/defaults.ts';
 import type { HistoryEntry, NetworkCheck, NetworkCheckStatus, RunRecord } from '../api/types.generated.ts';
 import type { Diagnose, Verdict } from '../diagnosis/verdict.ts';
 import { matchesLabelSelector } from '../diagnosis/labels.ts';
@@ -384,10 +384,6 @@ export function logFields(check: NetworkCheck, extra: Record<string, unknown> = 
 /** A run id is short, DNS-label safe, unique per check and start time. */
 export function runIdFor(check: NetworkCheck, now: Date): string {
   return `g${check.metadata?.generation ?? 0}-${Math.floor(now.getTime() / 1000).toString(36)}`;
-}
-
-export function isProbePod(pod: V1Pod): boolean {
-  return pod.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'netcheck-operator';
 }
 
 function ownedByWorkload(pod: V1Pod, kind: string, name: string): boolean {

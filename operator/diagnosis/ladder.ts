@@ -9,7 +9,7 @@
 // (addresses, latencies, policy names, counts). Unknown always says why the layer was not evaluated.
 import type { V1EndpointSlice, V1Namespace, V1Node, V1Pod, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import { condition, type DesiredCondition } from '../api/conditions.ts';
-import { DEFAULT_PROBE_IMAGE, defaultPort } from '../api/defaults.ts';
+import { DEFAULT_PROBE_IMAGE, defaultPort, isProbePod } from '../api/defaults.ts';
 import { containerPortByName, resolveServicePort } from '../probe/env.ts';
 import type {
   ConnectResult,
@@ -886,10 +886,6 @@ function analyseEndpoints(
     ...(targetPortProblem ? { targetPortProblem } : {}),
     status,
   };
-}
-
-function isProbePod(pod: V1Pod): boolean {
-  return pod.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'netcheck-operator';
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -173,9 +173,7 @@ export class PodProbeStage implements ProbeStage {
         await this.o.core.createNamespacedPod({ namespace: pod.metadata!.namespace!, body: pod });
       } catch (err) {
         if (httpStatus(err) === 409) continue; // created before a restart: adopt it
-        const body = (err as { body?: unknown }).body;
-        const message = typeof body === 'string' ? (safeJson(body)?.message ?? body) : String((err as Error).message);
-        throw new ProbeStartError(`Creating probe pod ${pod.metadata!.namespace}/${pod.metadata!.name} was refused: ${String(message).slice(0, 400)}`);
+        throw new ProbeStartError(`Creating probe pod ${pod.metadata!.namespace}/${pod.metadata!.name} was refused: ${refusalMessage(err)}`);
       }
     }
     return pods.map((p) => p.metadata!.name!);
@@ -191,9 +189,7 @@ export class PodProbeStage implements ProbeStage {
         // The ephemeralcontainers subresource takes the whole list: keep the ones already there.
         await this.o.core.replaceNamespacedPodEphemeralcontainers({ name, namespace, body: { ...current, spec: { ...current.spec!, ephemeralContainers: [...(current.spec?.ephemeralContainers ?? []), container] } } });
       } catch (err) {
-        const body = (err as { body?: unknown }).body;
-        const message = typeof body === 'string' ? (safeJson(body)?.message ?? body) : String((err as Error).message);
-        throw new ProbeStartError(`Adding ephemeral probe container ${container.name} to pod ${namespace}/${name} was refused: ${String(message).slice(0, 400)}`);
+        throw new ProbeStartError(`Adding ephemeral probe container ${container.name} to pod ${namespace}/${name} was refused: ${refusalMessage(err)}`);
       }
     }
     return request.targets.sourcePods.map((p) => p.metadata!.name!);
@@ -283,8 +279,14 @@ export function observePods(pods: V1Pod[], ephemeralContainer?: string): RunObse
   return { state: 'Completed', pods: names, outputs };
 }
 
-function safeJson(text: string): { message?: string } | undefined {
-  try { return JSON.parse(text) as { message?: string }; } catch { return undefined; }
+/** The API server's own words for a refused request (its Status message), cut to 400 characters. */
+function refusalMessage(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  let message = String((err as Error).message);
+  if (typeof body === 'string') {
+    try { message = (JSON.parse(body) as { message?: string }).message ?? body; } catch { message = body; }
+  }
+  return message.slice(0, 400);
 }
 
 export type { V1Pod };

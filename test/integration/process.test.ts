@@ -2,7 +2,6 @@
 // readiness and metrics endpoints, graceful SIGTERM), Lease leader election between two candidates,
 // and the stall watchdog turning /healthz red while the API server is gone.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
@@ -10,29 +9,11 @@ import { Informer } from '../../operator/controller/informer.ts';
 import { KubeClients } from '../../operator/controller/kube.ts';
 import { LeaderElector } from '../../operator/controller/leader.ts';
 import { silentLogger } from '../../operator/log.ts';
+import { freePort } from '../support/apiserver.ts';
+import { waitFor } from '../support/cluster.ts';
 import { controlPlane } from './hooks.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as { port: number };
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
-async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const get = async (port: number, path: string) => {
   const response = await fetch(`http://127.0.0.1:${port}${path}`);
@@ -55,15 +36,15 @@ describe('the operator process on a real API server', function () {
     child.stderr!.on('data', (d) => { logs += d; });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await until('/readyz', 30_000, async () => ((await get(port, '/readyz')).status === 200 ? true : undefined));
+      await waitFor('/readyz', async () => ((await get(port, '/readyz')).status === 200 ? true : undefined), 30_000, 100);
       expect((await get(port, '/healthz')).status).to.equal(200);
       const custom = plane.kubeConfig().makeApiClient(CustomObjectsApi);
       await custom.createNamespacedCustomObject({ group: 'netcheck.dev', version: 'v1alpha1', namespace: 'proc-test', plural: 'networkchecks',
         body: { apiVersion: 'netcheck.dev/v1alpha1', kind: 'NetworkCheck', metadata: { name: 'orphan' }, spec: { source: { pod: 'missing' }, destination: { service: 'missing', port: 80 } } } });
-      const check = await until('status from the process', 15_000, async () => {
+      const check = await waitFor('status from the process', async () => {
         const c = await custom.getNamespacedCustomObject({ group: 'netcheck.dev', version: 'v1alpha1', namespace: 'proc-test', plural: 'networkchecks', name: 'orphan' });
         return c.status?.reason ? c : undefined;
-      });
+      }, 15_000, 100);
       expect(check.status.reason).to.equal('SourceNotFound');
       const metrics = (await get(port, '/metrics')).text;
       expect(metrics).to.match(/^netcheck_reconcile_total\{result="success"\} [1-9]/m);
@@ -101,7 +82,7 @@ describe('the operator process on a real API server', function () {
     expect(bLeads, 'b must not lead while a renews').to.equal(false);
     expect(lostA.value).to.equal(false);
     await a.release();
-    await until('b to take over', 10_000, async () => (bLeads ? true : undefined));
+    await waitFor('b to take over', async () => (bLeads ? true : undefined), 10_000, 100);
     await bRun;
     expect(b.isLeader()).to.equal(true);
     expect(a.isLeader()).to.equal(false);
@@ -118,11 +99,11 @@ describe('the operator process on a real API server', function () {
     expect(informer.healthy()).to.equal(true);
     await plane.stopApiServer();
     try {
-      await until('unhealthy while the API server is down', 20_000, async () => (informer.healthy() ? undefined : true));
+      await waitFor('unhealthy while the API server is down', async () => (informer.healthy() ? undefined : true), 20_000, 100);
     } finally {
       await plane.startApiServer();
     }
-    await until('healthy again', 60_000, async () => (informer.healthy() ? true : undefined));
+    await waitFor('healthy again', async () => (informer.healthy() ? true : undefined), 60_000, 100);
     informer.stop();
   });
 });

@@ -8,18 +8,9 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
+import { readVersions } from './cluster.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-export function readVersions(): Record<string, string> {
-  const text = readFileSync(join(repoRoot, 'test/cluster/versions.env'), 'utf8');
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z0-9_]+)=("?)(.*)\2$/.exec(line.trim());
-    if (m) out[m[1]!] = m[3]!;
-  }
-  return out;
-}
 
 export function cacheDir(): string {
   return process.env.NETCHECK_CACHE ?? join(homedir(), '.cache/netcheck-operator');
@@ -31,7 +22,7 @@ export function binaries(): { etcd: string; apiserver: string; kubectl: string }
   return { etcd: join(cacheDir(), 'trixie-root/usr/bin/etcd'), apiserver: join(bin, 'kube-apiserver'), kubectl: join(bin, 'kubectl') };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {

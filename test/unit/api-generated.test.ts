@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { parse } from 'yaml';
 import { CRD_PATH, TYPES_PATH, renderCRD, renderTypes } from '../../operator/api/generate.ts';
 import { DEFAULT_PROBE_IMAGE } from '../../operator/api/defaults.ts';
-import { readVersions } from '../support/apiserver.ts';
+import { readVersions } from '../support/cluster.ts';
 
 describe('generated API artefacts', () => {
   it('crds/ matches the schema (run npm run generate)', () => {
