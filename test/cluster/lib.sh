@@ -11,7 +11,9 @@ STATE=${NETCHECK_CLUSTER_DIR:-/tmp/netcheck-cluster}
 K8S_BIN="$NETCHECK_CACHE/k8s-$K8S_VERSION/bin"
 TRIXIE_ROOT="$NETCHECK_CACHE/trixie-root"
 IMAGE_CACHE="$NETCHECK_CACHE/images"
-CNI_BIN_DIR=/usr/lib/cni
+CNI_BIN_DIR=/usr/lib/cni                # Debian's containernetworking-plugins
+CNI_PLUGIN_DIR="$STATE/cni-bin"         # what containerd runs: those, plus ours (up.sh install_cni_plugins)
+CNI_POLICY_DIR="$STATE/cni-policy"      # netcheck-policy-wait <-> enforcer handshake files
 
 NODE_NAME=netcheck-node-1
 # The node network: a port-less bridge holding the node's address (the API server binds here, and the

@@ -108,14 +108,24 @@ write_cni_config() {
   dir=$(node_dir "$node")/cni
   mkdir -p "$dir/net.d" "$dir/ipam"
   jq -n --arg bridge "$POD_BRIDGE" --arg subnet "$(node_pod_cidr "$node")" --arg gateway "$(node_pod_gateway "$node")" \
-    --arg ipam "$dir/ipam" '{
+    --arg ipam "$dir/ipam" --arg policy "$CNI_POLICY_DIR" '{
       cniVersion: "1.0.0", name: "netcheck",
       plugins: [
         {type: "bridge", bridge: $bridge, isGateway: true, isDefaultGateway: true, ipMasq: false,
          hairpinMode: true, mtu: 1500,
          ipam: {type: "host-local", dataDir: $ipam, ranges: [[{subnet: $subnet, gateway: $gateway}]]}},
-        {type: "portmap", capabilities: {portMappings: true}}
+        {type: "portmap", capabilities: {portMappings: true}},
+        {type: "netcheck-policy-wait", stateDir: $policy, timeoutSeconds: 10}
       ]}' > "$dir/net.d/10-netcheck.conflist"
+}
+
+# The CNI plugins containerd runs: the Debian ones, plus netcheck-policy-wait (cni/), which holds a new
+# pod's sandbox until the policy enforcers have its address (see the plugin for why).
+install_cni_plugins() {
+  mkdir -p "$CNI_PLUGIN_DIR" "$CNI_POLICY_DIR"
+  local plugin
+  for plugin in "$CNI_BIN_DIR"/*; do ln -sfn "$plugin" "$CNI_PLUGIN_DIR/${plugin##*/}"; done
+  ln -sfn "$here/cni/netcheck-policy-wait" "$CNI_PLUGIN_DIR/netcheck-policy-wait"
 }
 
 node_pki() { # the kubelet's client and serving certificates of node N
@@ -159,6 +169,7 @@ setup_network() {
 
   local node
   for ((node = 2; node <= NODE_COUNT; node++)); do setup_node_netns "$node"; done
+  install_cni_plugins
   for ((node = 1; node <= NODE_COUNT; node++)); do write_cni_config "$node"; done
   # What pods with dnsPolicy Default (and CoreDNS) see: only a local address, never the host's resolvers.
   echo "nameserver 127.0.0.1" > "$STATE/resolv.conf"
@@ -327,7 +338,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         BinaryName = "$(command -v runc)"
         Root = "$dir/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "$CNI_BIN_DIR"
+    bin_dir = "$CNI_PLUGIN_DIR"
     conf_dir = "$(node_dir "$node")/cni/net.d"
     max_conf_num = 1
 EOF
@@ -437,7 +448,7 @@ start_netpol_enforcer() {
   ready="$STATE/run/$enforcer.ready"
   node_launcher "$node" netpol-enforcer "$repo/node_modules/.bin/node" "$here/netpol/enforcer.ts" \
     --kubeconfig "$STATE/kubeconfigs/netpol-enforcer.kubeconfig" --node-name "$(node_name "$node")" \
-    --ready-file "$ready"
+    --ready-file "$ready" --cni-state-dir "$CNI_POLICY_DIR"
   if [ -z "$(pid_of "$enforcer")" ]; then
     rm -f "$ready"
     start_component "$enforcer"

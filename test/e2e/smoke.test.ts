@@ -149,6 +149,28 @@ describe('local cluster smoke', function () {
     const echo = await cluster.exec(namespace, 'client', ['bash', '-c', 'echo x | nc -w 2 -q 1 "$1" "$2"', 'nc', backend.podIps[0], String(BACKEND_PORTS.tcpEcho.container)]);
     expect(echo.stdout.trim()).to.equal('');
   });
+
+  it('policy covers a new pod from its first packet: a denied pod never gets out, an allowed new peer gets in', async () => {
+    // A probe pod is new and sends at once: if its rules (or its place in a peer set) came after its
+    // first packets, a check would see the path open while the policy says closed, or the reverse.
+    const target = `${backend.podIps[0]}:${BACKEND_PORTS.http.container}`;
+    const firstPacket = ['bash', '-c', 'curl -s -o /dev/null -w "%{http_code}" --connect-timeout 2 "http://$1/" 2>/dev/null && echo " open" || echo " closed"', 'first', target];
+    undos.push(await cluster.addDenyAllPolicy(namespace, { name: 'deny-new-egress', podSelector: { role: 'fresh-denied' }, types: ['Egress'] }));
+    undos.push(await cluster.createNetworkPolicy(namespace, {
+      metadata: { name: 'backend-admits-friends' },
+      spec: { podSelector: { matchLabels: backend.labels }, policyTypes: ['Ingress'], ingress: [{ _from: [{ podSelector: { matchLabels: { role: 'fresh-friend' } } }] }] },
+    }));
+    // Give the enforcers time to program the policies themselves: the race under test is the pod's.
+    await waitFor('the backend to admit only friends', async () => (await curlFrom('stranger', `http://${target}/`)).exitCode !== 0, 15_000, 200);
+    const runs = await Promise.all([1, 2, 3].flatMap((n) => [
+      cluster.runPod({ namespace, name: `fresh-denied-${n}`, labels: { role: 'fresh-denied' }, command: firstPacket }),
+      // On the last node (the backend runs on the first): the backend's node must know the new address
+      // before the new pod's first SYN arrives.
+      cluster.runPod({ namespace, name: `fresh-friend-${n}`, labels: { role: 'fresh-friend' }, command: firstPacket, node: cluster.info!.nodes.at(-1)!.name }),
+    ]));
+    const outcome = runs.map((run) => run.stdout.trim().split(/\s+/).pop());
+    expect(outcome).to.deep.equal(['closed', 'open', 'closed', 'open', 'closed', 'open']);
+  });
 });
 
 describe('local cluster isolation: pod traffic never leaves the machine', function () {

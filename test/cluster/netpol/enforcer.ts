@@ -10,13 +10,19 @@
 // no policy allows) is what a kube-router cluster does.
 //
 // Usage: node enforcer.ts --kubeconfig FILE --node-name NAME [--ready-file FILE] [--deny-action REJECT|DROP]
+//          [--cni-state-dir DIR]
+// With --cni-state-dir, it also reads the addresses the CNI plugin netcheck-policy-wait announces for new
+// pods and acknowledges each once its rules include it (see test/cluster/cni/netcheck-policy-wait).
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, watch, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig, NetworkingV1Api, makeInformer } from '@kubernetes/client-node';
 import type { Informer, KubernetesObject, ObjectCache, V1NetworkPolicy, V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { CHAIN_PREFIX, FORWARD_CHAIN, INPUT_CHAIN, IPSET_PREFIX, buildRuleset } from './rules.ts';
 import type { DenyAction, Ruleset } from './rules.ts';
+import { overlayAnnouncements, parseAnnouncement } from './announced.ts';
+import type { Announcement } from './announced.ts';
 
 const RESYNC_INTERVAL_MS = 30_000;
 const DEBOUNCE_MS = 50;
@@ -28,6 +34,7 @@ const { values: options } = parseArgs({
     'node-name': { type: 'string' },
     'ready-file': { type: 'string' },
     'deny-action': { type: 'string', default: 'REJECT' },
+    'cni-state-dir': { type: 'string' },
   },
 });
 if (!options.kubeconfig || !options['node-name']) {
@@ -120,6 +127,53 @@ let syncAgain = false;
 let timer: NodeJS.Timeout | undefined;
 let ready = false;
 
+// ---- addresses announced by the CNI plugin
+const cniStateDir = options['cni-state-dir'];
+let announcements = new Map<string, Announcement>();
+const acknowledged = new Set<string>();
+
+/** Reads the announcement files; true when one is new. */
+function readAnnouncements(): boolean {
+  if (!cniStateDir) return false;
+  let files: string[];
+  let changed = false;
+  try {
+    files = readdirSync(join(cniStateDir, 'announced'));
+  } catch {
+    return false;
+  }
+  for (const ip of files) {
+    if (ip.startsWith('.')) continue;
+    let content: string;
+    try {
+      content = readFileSync(join(cniStateDir, 'announced', ip), 'utf8');
+    } catch {
+      continue; // the plugin removed it meanwhile
+    }
+    const parsed = parseAnnouncement(ip, content, Date.now());
+    const known = announcements.get(ip);
+    if (parsed && (!known || known.namespace !== parsed.namespace || known.name !== parsed.name)) {
+      announcements.set(ip, parsed);
+      acknowledged.delete(`${ip}/${parsed.namespace}/${parsed.name}`);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+function acknowledge(programmed: Announcement[]): void {
+  if (!cniStateDir) return;
+  for (const announcement of programmed) {
+    const pod = `${announcement.namespace}/${announcement.name}`;
+    const key = `${announcement.ip}/${pod}`;
+    if (acknowledged.has(key)) continue;
+    const file = join(cniStateDir, 'programmed', `${announcement.ip}@${nodeName}`);
+    writeFileSync(`${file}.tmp`, `${pod}\n`);
+    renameSync(`${file}.tmp`, file);
+    acknowledged.add(key);
+  }
+}
+
 function sync(): void {
   if (syncing) {
     syncAgain = true;
@@ -128,9 +182,12 @@ function sync(): void {
   syncing = true;
   const started = Date.now();
   try {
+    readAnnouncements();
+    const overlay = overlayAnnouncements(pods.list(), announcements.values(), started);
+    announcements = new Map(overlay.keep.map((announcement) => [announcement.ip, announcement]));
     const ruleset = buildRuleset({
       nodeName,
-      pods: pods.list(),
+      pods: overlay.pods,
       namespaces: namespaces.list(),
       policies: policies.list(),
       denyAction,
@@ -151,6 +208,9 @@ function sync(): void {
     ensureHook('FORWARD', FORWARD_CHAIN);
     ensureHook('INPUT', INPUT_CHAIN);
     destroyStaleIpsets(ruleset);
+    acknowledge(overlay.programmed);
+    // An announced pod the watch has not delivered yet: look again soon rather than at the next event.
+    if (overlay.notCached.length > 0) schedule(100);
     if (!ready && options['ready-file']) writeFileSync(options['ready-file'], `${new Date().toISOString()}\n`);
     ready = true;
   } catch (error) {
@@ -189,4 +249,16 @@ process.on('SIGINT', () => process.exit(0));
 await Promise.all([pods.start(), namespaces.start(), policies.start()]);
 log(`watching pods, namespaces and networkpolicies for node ${nodeName}; deny action ${denyAction}`);
 sync();
+if (cniStateDir) {
+  for (const dir of ['announced', 'programmed', 'enforcers']) mkdirSync(join(cniStateDir, dir), { recursive: true });
+  // fs.watch is prompt; the poll covers events inotify may coalesce or miss.
+  const onAnnouncement = () => {
+    if (readAnnouncements()) schedule();
+  };
+  watch(join(cniStateDir, 'announced'), onAnnouncement);
+  setInterval(onAnnouncement, 500);
+  // Registering last: the plugin waits only for enforcers that have registered and are alive.
+  writeFileSync(join(cniStateDir, 'enforcers', nodeName), `${process.pid}\n`);
+  log(`acknowledging pod addresses announced in ${cniStateDir}`);
+}
 setInterval(() => schedule(), RESYNC_INTERVAL_MS);
