@@ -19,6 +19,7 @@ export const Reason = {
   Suspended: 'Suspended',
   SpecInvalid: 'SpecInvalid',
   InvalidSchedule: 'InvalidSchedule',
+  InvalidCaptureFilter: 'InvalidCaptureFilter',
   SourceNotFound: 'SourceNotFound',
   SourceNotReady: 'SourceNotReady',
   DestinationNotFound: 'DestinationNotFound',

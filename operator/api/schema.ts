@@ -178,14 +178,22 @@ const httpSchema = named('HTTPCheck', {
 
 const captureSchema = named('CaptureSpec', {
   type: 'object',
-  description: 'Packet capture alongside the probe.',
+  description: 'Packet capture alongside the probe: tcpdump in the probe pod, and optionally at the destination pods. The pcap is kept in a Secret owned by the check.',
   properties: {
-    when: str('Never (default), OnFailure (keep the capture only when the check fails) or Always.', { enum: ['Never', 'OnFailure', 'Always'] }),
-    durationSeconds: int('How long to capture at most, in seconds.', { minimum: 1, maximum: 120 }),
-    maxPackets: int('Stop after this many packets.', { minimum: 1, maximum: 10000 }),
-    snapLength: int('Bytes kept of each packet; the default 128 keeps headers only.', { minimum: 64, maximum: 65535 }),
-    filter: str('An extra tcpdump filter in a restricted grammar (host, net, port, portrange, src, dst, tcp, udp, icmp, and, or, not, parentheses, addresses and numbers). Never passed to a shell.', { maxLength: 256 }),
+    when: str('Never (default), OnFailure (capture every run, keep the pcap only when the run is not Healthy) or Always.', { enum: ['Never', 'OnFailure', 'Always'] }),
+    durationSeconds: int('How long to capture at most, in seconds (default 15). The source capture also stops when the probes finish.', { minimum: 1, maximum: 120 }),
+    maxPackets: int('Stop after this many packets (default 2000).', { minimum: 1, maximum: 10000 }),
+    snapLength: int('Bytes kept of each packet; the default 128 keeps headers only.', { minimum: 68, maximum: 65535 }),
+    filter: str('An extra tcpdump filter in a restricted grammar (host, net, port, portrange, src, dst, tcp, udp, icmp, and, or, not, parentheses, addresses and numbers), ANDed with the filter the operator builds. Never passed to a shell.', { maxLength: 256 }),
+    destination: bool('Also capture at the destination: tcpdump in an ephemeral container added to each destination pod in the check\'s own namespace (pods elsewhere are never touched). Kubernetes keeps ephemeral containers in the pod spec, so this is refused with spec.schedule.'),
   },
+  'x-kubernetes-validations': [
+    {
+      rule: '(has(self.maxPackets) ? self.maxPackets : 2000) * (has(self.snapLength) ? self.snapLength : 128) <= 8388608',
+      message: 'spec.capture: maxPackets x snapLength must stay within 8 MiB (defaults 2000 and 128); lower one of them',
+      fieldPath: '.maxPackets',
+    },
+  ],
 });
 
 const tolerationSchema = named('Toleration', {
@@ -254,6 +262,7 @@ const specSchema = named('NetworkCheckSpec', {
     { rule: "self.protocol != 'DNS' || has(self.destination.service) || (has(self.destination.host) && !isIP(self.destination.host))", message: 'spec.destination: protocol DNS resolves a name, so it needs a service or a host name (not an IP)', fieldPath: '.destination' },
     { rule: '!has(self.timeZone) || has(self.schedule)', message: 'spec.timeZone: only valid with spec.schedule', fieldPath: '.timeZone' },
     { rule: "!has(self.source.node) || self.expect != 'Blocked'", message: 'spec.expect: Blocked asserts a NetworkPolicy, which never applies to a node source', fieldPath: '.expect' },
+    { rule: '!has(self.capture) || !has(self.capture.destination) || !self.capture.destination || !has(self.schedule)', message: 'spec.capture.destination: each run adds an ephemeral container to the destination pod, which Kubernetes never removes; not allowed with spec.schedule', fieldPath: '.capture.destination' },
   ],
 });
 
@@ -281,6 +290,51 @@ const historyEntrySchema = named('HistoryEntry', {
     failedLayer: str('The ladder layer that failed, if any.', { maxLength: 64 }),
     reason: str('The root-cause reason.', { maxLength: 128 }),
     durationMs: int('How long the run took, in milliseconds.', { minimum: 0 }),
+    captureSecrets: { type: 'array', description: 'The Secrets holding this run\'s packet captures; deleted when the entry leaves the history.', maxItems: 16, items: { type: 'string', maxLength: 253 } },
+  },
+});
+
+const capturePointSchema = named('CapturePointStatus', {
+  type: 'object',
+  description: 'What one capture point saw.',
+  required: ['point', 'pod'],
+  properties: {
+    point: str('Source (the probe) or Destination (a destination pod).', { enum: ['Source', 'Destination'] }),
+    pod: str('The pod whose network namespace was captured.', { maxLength: 253 }),
+    packets: int('Packets captured.', { minimum: 0 }),
+    durationSeconds: int('Seconds between the first and the last packet.', { minimum: 0 }),
+    reason: str('What the packets show, CamelCase (e.g. NoSynAck, ConnectionReset, FragmentationNeeded, DnsNoAnswer, Healthy).', { maxLength: 64 }),
+    message: str('The evidence, one sentence.', { maxLength: 512 }),
+    tcp: named('CaptureTcpCounts', {
+      type: 'object', description: 'TCP counts for the target flows.',
+      properties: { syn: int('SYNs.', { minimum: 0 }), synAck: int('SYN-ACKs.', { minimum: 0 }), rst: int('RSTs.', { minimum: 0 }), retransmissions: int('Retransmitted segments.', { minimum: 0 }), largestSegment: int('Largest IP packet, in bytes.', { minimum: 0 }) },
+    }),
+    icmp: named('CaptureIcmpCounts', {
+      type: 'object', description: 'ICMP errors about the target flows.',
+      properties: { unreachable: int('Destination unreachable.', { minimum: 0 }), fragNeeded: int('Fragmentation needed.', { minimum: 0 }), nextHopMtu: int('The MTU a frag-needed message reported.', { minimum: 0 }) },
+    }),
+    dns: named('CaptureDnsCounts', {
+      type: 'object', description: 'DNS transactions for the destination name.',
+      properties: {
+        queries: int('Queries sent.', { minimum: 0 }), answered: int('Transactions answered.', { minimum: 0 }), unanswered: int('Transactions without an answer.', { minimum: 0 }),
+        rcodes: { type: 'object', description: 'Answers by rcode.', maxProperties: 16, additionalProperties: { type: 'integer', minimum: 0 } },
+      },
+    }),
+    secret: str('The Secret holding the pcap (key capture.pcap), when kept.', { maxLength: 253 }),
+    bytes: int('Size of the stored pcap.', { minimum: 0 }),
+    truncated: bool('The stored pcap was cut to the size cap; the analysis saw all of it.'),
+    extract: str('A command that writes the pcap to a file Wireshark, tshark or tcpdump -r open.', { maxLength: 1024 }),
+  },
+});
+
+const captureStatusSchema = named('CaptureStatus', {
+  type: 'object',
+  description: 'The packet capture of the latest run that captured.',
+  properties: {
+    runId: str('The run the capture belongs to.', { maxLength: 63 }),
+    state: str('Kept (stored in Secrets), Discarded (OnFailure and the run was Healthy), or Failed (no usable capture).', { enum: ['Kept', 'Discarded', 'Failed'] }),
+    conclusion: str('Where the packets stopped, from all capture points.', { maxLength: 1024 }),
+    points: { type: 'array', description: 'One entry per capture point.', maxItems: 16, items: capturePointSchema },
   },
 });
 
@@ -328,6 +382,7 @@ const statusSchema = named('NetworkCheckStatus', {
     lastScheduledTime: str('The latest schedule fire time that was run or deliberately skipped (missed while the operator was down).', { format: 'date-time' }),
     history: { type: 'array', description: 'Past runs, newest first, at most spec.historyLimit.', maxItems: 100, items: historyEntrySchema },
     reproduce: { type: 'array', description: 'kubectl commands that repeat the failing probe by hand.', maxItems: 10, items: { type: 'string', maxLength: 2048 } },
+    capture: captureStatusSchema,
   },
 });
 

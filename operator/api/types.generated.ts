@@ -73,16 +73,18 @@ export interface HTTPCheck {
 }
 
 export interface CaptureSpec {
-  /** Never (default), OnFailure (keep the capture only when the check fails) or Always. */
+  /** Never (default), OnFailure (capture every run, keep the pcap only when the run is not Healthy) or Always. */
   when?: "Never" | "OnFailure" | "Always";
-  /** How long to capture at most, in seconds. */
+  /** How long to capture at most, in seconds (default 15). The source capture also stops when the probes finish. */
   durationSeconds?: number;
-  /** Stop after this many packets. */
+  /** Stop after this many packets (default 2000). */
   maxPackets?: number;
   /** Bytes kept of each packet; the default 128 keeps headers only. */
   snapLength?: number;
-  /** An extra tcpdump filter in a restricted grammar (host, net, port, portrange, src, dst, tcp, udp, icmp, and, or, not, parentheses, addresses and numbers). Never passed to a shell. */
+  /** An extra tcpdump filter in a restricted grammar (host, net, port, portrange, src, dst, tcp, udp, icmp, and, or, not, parentheses, addresses and numbers), ANDed with the filter the operator builds. Never passed to a shell. */
   filter?: string;
+  /** Also capture at the destination: tcpdump in an ephemeral container added to each destination pod in the check's own namespace (pods elsewhere are never touched). Kubernetes keeps ephemeral containers in the pod spec, so this is refused with spec.schedule. */
+  destination?: boolean;
 }
 
 export interface ProbeResources {
@@ -135,7 +137,7 @@ export interface NetworkCheckSpec {
   timeZone?: string;
   /** Stops scheduled runs; a netcheck.dev/run-now annotation still runs the check once. */
   suspend?: boolean;
-  /** Packet capture alongside the probe. */
+  /** Packet capture alongside the probe: tcpdump in the probe pod, and optionally at the destination pods. The pcap is kept in a Secret owned by the check. */
   capture?: CaptureSpec;
   /** The probe pod. */
   probe?: ProbeSpec;
@@ -195,6 +197,81 @@ export interface HistoryEntry {
   reason?: string;
   /** How long the run took, in milliseconds. */
   durationMs?: number;
+  /** The Secrets holding this run's packet captures; deleted when the entry leaves the history. */
+  captureSecrets?: string[];
+}
+
+export interface CaptureTcpCounts {
+  /** SYNs. */
+  syn?: number;
+  /** SYN-ACKs. */
+  synAck?: number;
+  /** RSTs. */
+  rst?: number;
+  /** Retransmitted segments. */
+  retransmissions?: number;
+  /** Largest IP packet, in bytes. */
+  largestSegment?: number;
+}
+
+export interface CaptureIcmpCounts {
+  /** Destination unreachable. */
+  unreachable?: number;
+  /** Fragmentation needed. */
+  fragNeeded?: number;
+  /** The MTU a frag-needed message reported. */
+  nextHopMtu?: number;
+}
+
+export interface CaptureDnsCounts {
+  /** Queries sent. */
+  queries?: number;
+  /** Transactions answered. */
+  answered?: number;
+  /** Transactions without an answer. */
+  unanswered?: number;
+  /** Answers by rcode. */
+  rcodes?: Record<string, number>;
+}
+
+export interface CapturePointStatus {
+  /** Source (the probe) or Destination (a destination pod). */
+  point: "Source" | "Destination";
+  /** The pod whose network namespace was captured. */
+  pod: string;
+  /** Packets captured. */
+  packets?: number;
+  /** Seconds between the first and the last packet. */
+  durationSeconds?: number;
+  /** What the packets show, CamelCase (e.g. NoSynAck, ConnectionReset, FragmentationNeeded, DnsNoAnswer, Healthy). */
+  reason?: string;
+  /** The evidence, one sentence. */
+  message?: string;
+  /** TCP counts for the target flows. */
+  tcp?: CaptureTcpCounts;
+  /** ICMP errors about the target flows. */
+  icmp?: CaptureIcmpCounts;
+  /** DNS transactions for the destination name. */
+  dns?: CaptureDnsCounts;
+  /** The Secret holding the pcap (key capture.pcap), when kept. */
+  secret?: string;
+  /** Size of the stored pcap. */
+  bytes?: number;
+  /** The stored pcap was cut to the size cap; the analysis saw all of it. */
+  truncated?: boolean;
+  /** A command that writes the pcap to a file Wireshark, tshark or tcpdump -r open. */
+  extract?: string;
+}
+
+export interface CaptureStatus {
+  /** The run the capture belongs to. */
+  runId?: string;
+  /** Kept (stored in Secrets), Discarded (OnFailure and the run was Healthy), or Failed (no usable capture). */
+  state?: "Kept" | "Discarded" | "Failed";
+  /** Where the packets stopped, from all capture points. */
+  conclusion?: string;
+  /** One entry per capture point. */
+  points?: CapturePointStatus[];
 }
 
 export interface NetworkCheckStatus {
@@ -224,6 +301,8 @@ export interface NetworkCheckStatus {
   history?: HistoryEntry[];
   /** kubectl commands that repeat the failing probe by hand. */
   reproduce?: string[];
+  /** The packet capture of the latest run that captured. */
+  capture?: CaptureStatus;
 }
 
 export interface NetworkCheck {

@@ -263,8 +263,8 @@ export function buildCaptureFilter(spec: CaptureFilterSpec): FilterResult {
 export interface TcpdumpOptions {
   /** Interface name, or "any" (link type LINUX_SLL2 on libpcap >= 1.10). */
   interface: string;
-  /** Absolute path of the pcap file to write. */
-  outputPath: string;
+  /** Absolute path of the pcap file to write; without it the caller adds -w (the probe program does). */
+  outputPath?: string;
   filter: CaptureFilterSpec;
   snapLength?: number;
   maxPackets?: number;
@@ -292,7 +292,7 @@ export function buildTcpdumpArgv(options: TcpdumpOptions): ArgvResult {
   if (!INTERFACE_NAME.test(options.interface)) {
     return { ok: false, error: `interface ${showToken(options.interface)} is not a valid interface name`, token: options.interface };
   }
-  if (!SAFE_PATH.test(options.outputPath) || options.outputPath.split('/').includes('..')) {
+  if (options.outputPath !== undefined && (!SAFE_PATH.test(options.outputPath) || options.outputPath.split('/').includes('..'))) {
     return { ok: false, error: `output path ${showToken(options.outputPath)} must be absolute and plain`, token: options.outputPath };
   }
   const snapLength = options.snapLength ?? DEFAULT_SNAP_LENGTH;
@@ -312,7 +312,7 @@ export function buildTcpdumpArgv(options: TcpdumpOptions): ArgvResult {
     '--immediate-mode',
     '-s', String(snapLength),
     '-c', String(maxPackets),
-    '-w', options.outputPath,
+    ...(options.outputPath !== undefined ? ['-w', options.outputPath] : []),
     '--',
     filter.expression,
   ];

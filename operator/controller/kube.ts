@@ -1,7 +1,7 @@
 // Kubernetes API access for the controller: informer list functions, the status writer and events.
 import {
   CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
-  type KubeConfig, type V1Pod, type V1Service,
+  type KubeConfig, type V1Pod, type V1Secret, type V1Service,
 } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../api/defaults.ts';
 import { GROUP, KIND, PLURAL, VERSION } from '../api/schema.ts';
@@ -114,5 +114,30 @@ export class EventRecorder implements EventSink {
         reportingComponent: FIELD_MANAGER, reportingInstance: process.env.POD_NAME ?? 'local',
       },
     }).catch(this.onError);
+  }
+}
+
+/** Capture Secrets through the core API: create (AlreadyExists is success) and delete (NotFound is success). */
+export class SecretCaptureStore {
+  private readonly core: CoreV1Api;
+
+  constructor(core: CoreV1Api) {
+    this.core = core;
+  }
+
+  async create(secret: V1Secret): Promise<void> {
+    try {
+      await this.core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret });
+    } catch (err) {
+      if (httpStatus(err) !== 409) throw err; // a retried run completion: the Secret is already there
+    }
+  }
+
+  async delete(namespace: string, name: string): Promise<void> {
+    try {
+      await this.core.deleteNamespacedSecret({ name, namespace });
+    } catch (err) {
+      if (httpStatus(err) !== 404) throw err;
+    }
   }
 }

@@ -8,7 +8,7 @@ import type { Diagnose } from '../diagnosis/verdict.ts';
 import type { ProbeStage } from '../probe/stage.ts';
 import { realClock, type Clock } from './clock.ts';
 import { Informer, errorText, objectKey, type EventType } from './informer.ts';
-import { EventRecorder, KubeClients, StatusPatcher, isConflict } from './kube.ts';
+import { EventRecorder, KubeClients, SecretCaptureStore, StatusPatcher, isConflict } from './kube.ts';
 import { ControllerMetrics } from './metrics.ts';
 import { NetworkCheckReconciler, selectorMatches, type Caches } from './networkcheck.ts';
 import { WorkQueue } from './queue.ts';
@@ -87,6 +87,7 @@ export class Manager {
       events: new EventRecorder(this.clients.core, (err) => options.log.warn('Failed to record event', { error: errorText(err) })),
       nodeSourceNamespaces: new Set(options.nodeSourceNamespaces ?? []),
       observer: this.metrics,
+      captureStore: new SecretCaptureStore(this.clients.core),
     });
     for (const informer of this.checkInformers) {
       informer.on((type, check) => {

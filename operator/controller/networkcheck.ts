@@ -19,11 +19,14 @@ import type { Diagnose, Verdict } from '../diagnosis/verdict.ts';
 import { matchesLabelSelector } from '../diagnosis/labels.ts';
 import { probeRunBudgetSeconds } from '../probe/result.ts';
 import { ProbeStartError } from '../probe/stage.ts';
-import type { ProbeStage, ResolvedTargets, RunObservation } from '../probe/stage.ts';
+import type { CollectedCapture, ProbeStage, ResolvedTargets, RunObservation } from '../probe/stage.ts';
 import type { Clock } from './clock.ts';
 import { planRun, type RunPlan } from './plan.ts';
 import { appendHistory, detectTransition } from '../schedule/history.ts';
 import { statusEqual } from './status.ts';
+import { planCapture, pruneCaptureSecrets, type CaptureStore } from './capture.ts';
+import { captureEnabled } from '../probe/capture.ts';
+import { validateUserFilter } from '../capture/filter.ts';
 
 export interface ReconcileResult { requeueAfterMs?: number }
 
@@ -58,6 +61,8 @@ export interface ReconcilerOptions {
   log: Logger;
   events?: EventSink;
   observer?: RunObserver;
+  /** Keeps packet captures in Secrets; without it captures are analysed but not stored. */
+  captureStore?: CaptureStore;
   /** Namespaces whose checks may use a node source (node probes are privileged). */
   nodeSourceNamespaces: Set<string>;
   /** How often to look at a run in flight when no pod event arrives. */
@@ -72,6 +77,8 @@ export const LogMessage = {
   RunCompleted: 'Completed run',
   RunFailed: 'Run failed',
   CleanupFailed: 'Failed to delete probe pods; will retry',
+  CaptureStored: 'Stored packet capture',
+  CapturePruneFailed: 'Failed to delete an old capture Secret; the check\'s deletion will remove it',
 } as const;
 
 type Observation =
@@ -79,7 +86,7 @@ type Observation =
   | { kind: 'stalled'; reason: string; message: string };
 
 export class NetworkCheckReconciler {
-  private readonly o: Required<Omit<ReconcilerOptions, 'events' | 'observer'>> & Pick<ReconcilerOptions, 'events' | 'observer'>;
+  private readonly o: Required<Omit<ReconcilerOptions, 'events' | 'observer' | 'captureStore'>> & Pick<ReconcilerOptions, 'events' | 'observer' | 'captureStore'>;
 
   constructor(options: ReconcilerOptions) {
     this.o = { runPollMs: 2_000, runGraceMs: 30_000, ...options };
@@ -143,6 +150,10 @@ export class NetworkCheckReconciler {
         reason: Reason.NodeSourceForbidden,
         message: `spec.source.node: checks in namespace ${namespace} may not probe from a node's host network; ask a cluster admin to create the check in one of: ${[...this.o.nodeSourceNamespaces].join(', ') || '(none configured)'}.`,
       };
+    }
+    if (captureEnabled(spec) && spec.capture?.filter !== undefined) {
+      const filter = validateUserFilter(spec.capture.filter);
+      if (!filter.ok) return { reason: Reason.InvalidCaptureFilter, message: `spec.capture.filter: ${filter.error}.` };
     }
     return undefined;
   }
@@ -293,12 +304,16 @@ export class NetworkCheckReconciler {
       const observed = this.observe(check, spec);
       const targets = observed.kind === 'ok' ? observed.targets : { sourcePods: [], destinationPods: [] };
       verdict = await this.o.diagnose({ check, spec, targets, outputs: observation.outputs });
+      if (captureEnabled(spec) && this.o.stage.collectCaptures) {
+        const captures = await this.o.stage.collectCaptures(check, spec, runId);
+        return this.completeRun(check, spec, status, run, now, verdict, observation.pods, captures);
+      }
     }
     return this.completeRun(check, spec, status, run, now, verdict, observation.pods);
   }
 
   /** Records a finished run: verdict, history, conditions, an Event on a flip; then removes its pods. */
-  private async completeRun(check: NetworkCheck, spec: ResolvedSpec, status: NetworkCheckStatus, run: RunRecord, now: Date, verdict: Verdict, pods: string[]): Promise<ReconcileResult> {
+  private async completeRun(check: NetworkCheck, spec: ResolvedSpec, status: NetworkCheckStatus, run: RunRecord, now: Date, verdict: Verdict, pods: string[], captures?: CollectedCapture[]): Promise<ReconcileResult> {
     const generation = check.metadata?.generation ?? 0;
     const runId = run.id!;
     const started = Date.parse(run.startTime ?? '') || now.getTime();
@@ -308,7 +323,23 @@ export class NetworkCheckReconciler {
     status.reproduce = verdict.reproduce.length ? verdict.reproduce : undefined;
     const entry: HistoryEntry = { time: run.startTime ?? rfc3339(now), result: verdict.result, durationMs, ...(verdict.failedLayer ? { failedLayer: verdict.failedLayer } : {}), reason: verdict.reason };
     const previous = status.history?.[0];
-    status.history = appendHistory(status.history ?? [], entry, spec.historyLimit);
+    const previousHistory = status.history ?? [];
+    if (captures) {
+      // Stored before the status that names them: a crash in between leaves Secrets the check's
+      // deletion removes, never a status pointing at nothing.
+      const store = this.o.captureStore;
+      const plan = planCapture({ check, spec, runId, result: verdict.result, captures, now, canStore: store !== undefined });
+      for (const secret of plan.secrets) await store!.create(secret);
+      if (plan.secrets.length > 0) {
+        entry.captureSecrets = plan.secrets.map((secret) => secret.metadata!.name!);
+        this.o.log.info(LogMessage.CaptureStored, logFields(check, { run: runId, secrets: entry.captureSecrets }));
+      }
+      status.capture = plan.status;
+    }
+    const appended = appendHistory(previousHistory, entry, spec.historyLimit) as HistoryEntry[];
+    if (appended[0] && entry.captureSecrets) appended[0].captureSecrets = entry.captureSecrets;
+    const pruned = pruneCaptureSecrets(previousHistory, appended);
+    status.history = pruned.history;
     const plan = planRun({ ...check, status }, now);
     status.nextRunTime = plan.nextRunTime;
     const outcome = verdict.result === Result.Healthy ? ready(Reason.CheckHealthy, verdict.summary, generation) : notReady(verdict.result === Result.Error ? Reason.CheckError : Reason.CheckUnhealthy, verdict.summary, generation);
@@ -321,6 +352,13 @@ export class NetworkCheckReconciler {
     this.o.observer?.runCompleted(check, verdict, durationMs, now);
     const transition = detectTransition(previous && { result: previous.result, failedLayer: previous.failedLayer, reason: previous.reason }, { result: verdict.result, failedLayer: verdict.failedLayer, reason: verdict.reason, summary: verdict.summary });
     if (transition) this.o.events?.event(check, transition.type, transition.reason, transition.message);
+    for (const name of pruned.deletions) {
+      try {
+        await this.o.captureStore?.delete(check.metadata!.namespace!, name);
+      } catch (err) {
+        this.o.log.warn(LogMessage.CapturePruneFailed, logFields(check, { secret: name, error: String(err) }));
+      }
+    }
     try {
       await this.o.stage.cleanup(check, runId);
     } catch (err) {

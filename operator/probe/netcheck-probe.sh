@@ -112,7 +112,8 @@ readonly PARAM_NAMES=(
   NETCHECK_MODE NETCHECK_PROTOCOL NETCHECK_HOST NETCHECK_TARGET_IP NETCHECK_PORT NETCHECK_TIMEOUT
   NETCHECK_ENDPOINTS NETCHECK_HTTP_PATH NETCHECK_HTTP_METHOD NETCHECK_HTTP_HOST NETCHECK_HTTP_EXPECTED
   NETCHECK_TLS_VERIFY NETCHECK_DNS_TYPE NETCHECK_PING NETCHECK_MTU_CHECK NETCHECK_MTU_TARGET
-  NETCHECK_SERVICE_IP NETCHECK_RESULT_FILE NETCHECK_PARAMS_FILE
+  NETCHECK_SERVICE_IP NETCHECK_RESULT_FILE NETCHECK_PARAMS_FILE NETCHECK_CAPTURE_ARGV
+  NETCHECK_CAPTURE_SECONDS
 )
 readonly DEFAULT_RESULT_FILE=/dev/termination-log
 
@@ -269,6 +270,98 @@ load_parameters() {
   done
 }
 
+# ---------------------------------------------------------------------------------------------
+# Packet capture. NETCHECK_CAPTURE_ARGV holds tcpdump's arguments, one per line, as the operator
+# built them (its filter checked against an allowlist grammar). They reach tcpdump as an array,
+# never through a shell line, and only the options below are accepted: -w, -z or -r, which write,
+# run or read files, can never be smuggled in. The pcap goes to stdout (base64, between markers)
+# after the result document, for the operator to read from the pod log.
+CAPTURE_ARGS=() CAPTURE_SECONDS=15 CAPTURE_PID='' CAPTURE_TIMER='' CAPTURE_FILE='' CAPTURE_ERR=''
+readonly CAPTURE_BEGIN='-----BEGIN NETCHECK PCAP-----' CAPTURE_END='-----END NETCHECK PCAP-----'
+readonly RE_CAPTURE_EXPRESSION='^[A-Za-z0-9 ._:/()-]{1,1024}$'
+readonly RE_INTERFACE='^[A-Za-z0-9][A-Za-z0-9_.@-]{0,14}$'
+
+validate_capture() {
+  local v
+  if param_set NETCHECK_CAPTURE_SECONDS; then
+    v=${P[NETCHECK_CAPTURE_SECONDS]}
+    if [[ $v =~ ^[0-9]{1,3}$ ]] && (( 10#$v >= 1 && 10#$v <= 120 )); then CAPTURE_SECONDS=$(( 10#$v ))
+    else refuse NETCHECK_CAPTURE_SECONDS 'must be 1-120'; fi
+  fi
+  param_set NETCHECK_CAPTURE_ARGV || return 0
+  local -a args
+  mapfile -t args <<<"${P[NETCHECK_CAPTURE_ARGV]}"
+  local i=0 n=${#args[@]} arg problem=''
+  while (( i < n )) && [[ -z $problem ]]; do
+    arg=${args[i]}
+    case $arg in
+      -nn|-n|-U|-p|--immediate-mode) i=$(( i + 1 )) ;;
+      -i) [[ ${args[i+1]-} =~ $RE_INTERFACE ]] || problem='-i needs an interface name'; i=$(( i + 2 )) ;;
+      -s) [[ ${args[i+1]-} =~ ^[0-9]{2,6}$ ]] || problem='-s needs a snap length'; i=$(( i + 2 )) ;;
+      -c) [[ ${args[i+1]-} =~ ^[0-9]{1,6}$ ]] || problem='-c needs a packet count'; i=$(( i + 2 )) ;;
+      --) (( i == n - 2 )) && [[ ${args[i+1]} =~ $RE_CAPTURE_EXPRESSION ]] || problem='-- must be followed by one filter expression'; i=$n ;;
+      *) problem="option ${arg:0:20} is not allowed" ;;
+    esac
+  done
+  [[ -z $problem && ${args[n-2]-} != -- ]] && problem='the argv must end with -- and a filter expression'
+  if [[ -n $problem ]]; then refuse NETCHECK_CAPTURE_ARGV "$problem"; return 0; fi
+  CAPTURE_ARGS=("${args[@]}")
+}
+
+# Starts tcpdump and returns once it listens, so that the probes' first packets are in the capture.
+capture_start() {
+  (( ${#CAPTURE_ARGS[@]} )) || return 0
+  have tcpdump || { CAPTURE_ERR='tcpdump not found'; return 0; }
+  CAPTURE_FILE="$WORK/capture.pcap"
+  # -Z root: tcpdump would switch to its own user after opening the socket, and this program (whose
+  # capabilities do not include KILL) could then no longer stop it. The switch to root is a no-op that
+  # still needs SETUID and SETGID. -w - and a redirection: a named file would be chowned (CAP_CHOWN).
+  tcpdump -Z root -w - "${CAPTURE_ARGS[@]}" >"$CAPTURE_FILE" 2>"$WORK/capture.err" &
+  CAPTURE_PID=$!
+  # The duration bound: tcpdump flushes and exits on SIGINT.
+  ( sleep "$CAPTURE_SECONDS"; kill -INT "$CAPTURE_PID" ) >/dev/null 2>&1 &
+  CAPTURE_TIMER=$!
+  local i
+  for (( i = 0; i < 100; i++ )); do
+    grep -q 'listening on' "$WORK/capture.err" 2>/dev/null && return 0
+    kill -0 "$CAPTURE_PID" 2>/dev/null || break
+    sleep 0.03
+  done
+  kill -0 "$CAPTURE_PID" 2>/dev/null || CAPTURE_ERR=$(short_text "$(<"$WORK/capture.err")")
+  return 0
+}
+
+capture_stop() {
+  [[ -n $CAPTURE_PID ]] || return 0
+  # Late packets explain failures: the RST, ICMP error or retransmission that follows a timeout.
+  sleep 0.3
+  kill -INT "$CAPTURE_PID" 2>/dev/null
+  wait "$CAPTURE_PID" 2>/dev/null
+  kill "$CAPTURE_TIMER" 2>/dev/null
+  wait "$CAPTURE_TIMER" 2>/dev/null
+  if [[ -z $CAPTURE_ERR && ! -s $CAPTURE_FILE ]]; then
+    CAPTURE_ERR=$(short_text "$(<"$WORK/capture.err")")
+    [[ -n $CAPTURE_ERR ]] || CAPTURE_ERR='tcpdump wrote no file'
+  fi
+}
+
+capture_json() {
+  local packets bytes=0
+  packets=$(sed -n 's/^\([0-9][0-9]*\) packets\{0,1\} captured.*/\1/p' "$WORK/capture.err" 2>/dev/null | head -n 1)
+  [[ -s $CAPTURE_FILE ]] && bytes=$(stat -c %s -- "$CAPTURE_FILE")
+  jq -cn --arg err "$CAPTURE_ERR" --arg packets "$packets" --argjson bytes "$bytes" \
+    '{status: (if $err == "" then "ok" else "failed" end), bytes: $bytes}
+     + (if $packets == "" then {} else {packets: ($packets | tonumber)} end)
+     + (if $err == "" then {} else {err: $err} end)'
+}
+
+capture_emit() {
+  [[ -z $CAPTURE_ERR && -n $CAPTURE_FILE && -s $CAPTURE_FILE ]] || return 0
+  printf '%s\n' "$CAPTURE_BEGIN"
+  base64 -w 76 -- "$CAPTURE_FILE"
+  printf '%s\n' "$CAPTURE_END"
+}
+
 # Validated settings (globals, set by validate_parameters).
 MODE=pod PROTOCOL='' HOST='' TARGET_IP='' PORT='' TIMEOUT_S=5 HTTP_PATH=/ HTTP_METHOD=GET
 HTTP_HOST='' HTTP_EXPECTED='2xx,3xx' TLS_VERIFY=1 DNS_TYPE=A PING=0 MTU_CHECK=0 MTU_TARGET=''
@@ -407,6 +500,8 @@ validate_parameters() {
     if is_ip "$v"; then SERVICE_IP=$v; else refuse NETCHECK_SERVICE_IP 'must be an IPv4 or IPv6 address'; fi
   fi
   [[ -z $SERVICE_IP && -n $TARGET_IP ]] && SERVICE_IP=$TARGET_IP
+
+  validate_capture
 
   (( INVALID )) && return 0
 
@@ -1101,6 +1196,9 @@ assemble_document() { # status
       fi
     done
   fi
+  if [[ $1 == "done" ]] && (( ${#CAPTURE_ARGS[@]} )); then
+    doc=$(jq -c --argjson c "$(capture_json)" '. + {capture: $c}' <<<"$doc")
+  fi
   jq -c --argjson errors "$(errors_json)" '. + {errors: $errors}' <<<"$doc"
 }
 
@@ -1177,8 +1275,11 @@ main() {
   fi
   local tool
   for tool in timeout ip; do have "$tool" || add_error "$E_TOOL" '' '' "$tool not found"; done
+  capture_start
   run_probes
+  capture_stop
   write_result "$(assemble_document "done")" || exit 1
+  capture_emit
   exit 0
 }
 

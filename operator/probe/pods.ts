@@ -7,8 +7,10 @@ import type { CoreV1Api, V1Container, V1EphemeralContainer, V1Pod, V1OwnerRefere
 import { DEFAULT_PROBE_IMAGE, LABEL_CHECK, LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY, defaultPort } from '../api/defaults.ts';
 import { GROUP, KIND, VERSION } from '../api/schema.ts';
 import type { NetworkCheck } from '../api/types.generated.ts';
-import { ProbeStartError, type ProbeOutput, type ProbeStage, type RunObservation, type RunRequest } from './stage.ts';
+import { ProbeStartError, type CollectedCapture, type ProbeOutput, type ProbeStage, type RunObservation, type RunRequest } from './stage.ts';
+import type { ResolvedSpec } from '../api/defaults.ts';
 import { probeEnvironment } from './env.ts';
+import { captureEnabled, pcapFromLog, sourceCaptureEnvironment, sourceCaptureTarget } from './capture.ts';
 import { parseProbeResult, probeRunBudgetSeconds } from './result.ts';
 import { httpStatus } from '../controller/kube.ts';
 
@@ -54,7 +56,12 @@ export function buildProbePods(request: RunRequest, options: { operatorNamespace
   const baseLabels = { [LABEL_CHECK]: check.metadata!.name!, [LABEL_RUN]: runId, [LABEL_MANAGED_BY]: MANAGED_BY };
   // Raw sockets: ping for ICMP and for the DF path-MTU steps every connection probe takes, and
   // tcpdump for captures. A DNS-only probe needs neither.
-  const needsRaw = spec.protocol !== 'DNS' || (spec.capture?.when ?? 'Never') !== 'Never';
+  const capturing = (spec.capture?.when ?? 'Never') !== 'Never';
+  const needsRaw = spec.protocol !== 'DNS' || capturing;
+  // tcpdump (netshoot's, like most distributions') switches user right after opening the capture
+  // socket and refuses to run when it cannot; the probe keeps it as root (-Z root, so that it can
+  // still stop it without KILL), and even that switch needs SETUID and SETGID.
+  const captureCapabilities = capturing ? ['SETUID', 'SETGID'] : [];
   const container = (env: { name: string; value: string }[], extraCapabilities: string[] = []): V1Container => ({
     name: 'probe',
     image: spec.probe?.image ?? options.image,
@@ -69,8 +76,8 @@ export function buildProbePods(request: RunRequest, options: { operatorNamespace
       allowPrivilegeEscalation: false,
       privileged: false,
       readOnlyRootFilesystem: true,
-      // ping (DF path-MTU steps, ICMP checks) and tcpdump need raw sockets; nothing else is added.
-      capabilities: { drop: ['ALL'], add: [...(needsRaw ? ['NET_RAW'] : []), ...extraCapabilities] },
+      // ping (DF path-MTU steps, ICMP checks) and tcpdump need raw sockets; tcpdump also its user switch.
+      capabilities: { drop: ['ALL'], add: [...(needsRaw ? ['NET_RAW'] : []), ...captureCapabilities, ...extraCapabilities] },
     },
     terminationMessagePolicy: 'File',
     volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
@@ -94,7 +101,13 @@ export function buildProbePods(request: RunRequest, options: { operatorNamespace
   });
 
   const pods: V1Pod[] = [];
-  const envFor = (mode: 'pod' | 'node', sourceNode?: string) => probeEnvironment(request, { mode, port: defaultPort(spec), sourceNode });
+  const envFor = (mode: 'pod' | 'node', sourceNode?: string) => {
+    const env = probeEnvironment(request, { mode, port: defaultPort(spec), sourceNode });
+    const capture = sourceCaptureEnvironment(spec, env);
+    // The reconciler refuses a bad capture spec before a run starts (Stalled); this is the backstop.
+    if (!capture.ok) throw new ProbeStartError(capture.error);
+    return [...env, ...capture.env];
+  };
   if (targets.sourcePods.length > 0) {
     targets.sourcePods.forEach((source, index) => {
       const labels = Object.fromEntries(Object.entries(source.metadata?.labels ?? {}).filter(([k]) => !CONTROLLER_OWNED_LABELS.includes(k)));
@@ -219,6 +232,34 @@ export class PodProbeStage implements ProbeStage {
     return observePods(pods);
   }
 
+  async collectCaptures(check: NetworkCheck, spec: ResolvedSpec, runId: string): Promise<CollectedCapture[]> {
+    if (!captureEnabled(spec)) return [];
+    const ephemeral = check.spec.source.via === 'Ephemeral' && !check.spec.source.node && !check.spec.source.newPod;
+    const container = ephemeral ? ephemeralContainerName(runId) : 'probe';
+    const pods = ephemeral ? await this.ephemeralRunPods(check, runId) : await this.runPods(check, runId);
+    return Promise.all(pods.map(async (pod): Promise<CollectedCapture> => {
+      const name = pod.metadata!.name!;
+      const probeContainer = ephemeral ? pod.spec?.ephemeralContainers?.find((c) => c.name === container) : pod.spec?.containers.find((c) => c.name === container);
+      const env = (probeContainer?.env ?? []).filter((e): e is { name: string; value: string } => typeof e.value === 'string');
+      const collected: CollectedCapture = { point: 'source', pod: name, target: sourceCaptureTarget(spec, env) };
+      const statuses = ephemeral ? pod.status?.ephemeralContainerStatuses : pod.status?.containerStatuses;
+      const terminated = statuses?.find((c) => c.name === container)?.state?.terminated;
+      const parsed = parseProbeResult(terminated?.message ?? '');
+      const reported = parsed.ok ? parsed.result.capture : undefined;
+      let log: string;
+      try {
+        log = await this.o.core.readNamespacedPodLog({ name, namespace: pod.metadata!.namespace!, container });
+      } catch (err) {
+        return { ...collected, error: `reading the log of ${name} failed: ${refusalMessage(err)}` };
+      }
+      if (reported?.status === 'failed') return { ...collected, error: reported.err ?? 'tcpdump failed' };
+      const found = pcapFromLog(String(log));
+      if (found.state === 'Found') return { ...collected, pcap: found.pcap };
+      if (found.state === 'Invalid') return { ...collected, error: found.error };
+      return { ...collected, error: reported?.err ?? (reported ? `tcpdump captured ${reported.packets ?? 0} packets, but the log holds no pcap` : 'the probe reported no capture') };
+    }));
+  }
+
   async cleanup(check: NetworkCheck, runId: string): Promise<void> {
     // Ephemeral containers cannot be removed from a pod (why via: Ephemeral is opt-in); they have exited.
     if (check.spec.source.via === 'Ephemeral') return;
@@ -280,7 +321,7 @@ export function observePods(pods: V1Pod[], ephemeralContainer?: string): RunObse
 }
 
 /** The API server's own words for a refused request (its Status message), cut to 400 characters. */
-function refusalMessage(err: unknown): string {
+export function refusalMessage(err: unknown): string {
   const body = (err as { body?: unknown }).body;
   let message = String((err as Error).message);
   if (typeof body === 'string') {

@@ -42,6 +42,9 @@ export const PROBE_ENV = {
   serviceIp: 'NETCHECK_SERVICE_IP',
   resultFile: 'NETCHECK_RESULT_FILE',
   paramsFile: 'NETCHECK_PARAMS_FILE',
+  /** tcpdump's arguments, one per line (operator/probe/capture.ts builds them). */
+  captureArgv: 'NETCHECK_CAPTURE_ARGV',
+  captureSeconds: 'NETCHECK_CAPTURE_SECONDS',
 } as const;
 
 /** At most this many endpoints may be passed in NETCHECK_ENDPOINTS. */
@@ -291,6 +294,17 @@ export interface ProbeResult {
   endpoints?: EndpointsResult;
   mtu?: MtuResult | SkippedProbe;
   node?: NodeResult;
+  capture?: CaptureRunResult;
+}
+
+/** How the packet capture alongside the probes went; the pcap itself follows in the pod log. */
+export interface CaptureRunResult {
+  status: 'ok' | 'failed';
+  /** Size of the pcap file. */
+  bytes: number;
+  /** tcpdump's own count, when it printed one. */
+  packets?: number;
+  err?: string;
 }
 
 export type ParseProbeResult = { ok: true; result: ProbeResult } | { ok: false; error: string };
@@ -561,6 +575,7 @@ const probeResultCheck: Check<ProbeResult> = obj(
     endpoints: endpointsCheck,
     mtu: orSkipped(mtuCheck),
     node: nodeCheck,
+    capture: obj({ status: oneOf(['ok', 'failed'] as const), bytes: count }, { packets: count, err: errText }),
   },
 );
 

@@ -5,6 +5,7 @@
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import type { NetworkCheck } from '../api/types.generated.ts';
 import type { ResolvedSpec } from '../api/defaults.ts';
+import type { CapturePoint, CaptureTarget } from '../capture/model.ts';
 
 /** What the controller found in the API before a run: who probes, and what is probed. */
 export interface ResolvedTargets {
@@ -39,10 +40,24 @@ export interface ProbeOutput {
   result: unknown;
 }
 
+/** A capture point's pcap as the probe stage read it back from a finished run. */
+export interface CollectedCapture {
+  point: CapturePoint;
+  /** The pod whose network namespace was captured. */
+  pod: string;
+  /** What the analysis should count as the target's traffic at this point. */
+  target?: CaptureTarget;
+  pcap?: Uint8Array;
+  /** Why there is no pcap (tcpdump failed, the log had none...). */
+  error?: string;
+}
+
 export interface ProbeStage {
   /** Creates the run's probe pods (AlreadyExists is success). Returns their names. */
   start(request: RunRequest): Promise<string[]>;
   observe(check: NetworkCheck, runId: string): Promise<RunObservation>;
+  /** The run's packet captures (spec.capture), read from its finished pods; called before cleanup. */
+  collectCaptures?(check: NetworkCheck, spec: ResolvedSpec, runId: string): Promise<CollectedCapture[]>;
   /** Deletes the run's probe pods; missing pods are fine. */
   cleanup(check: NetworkCheck, runId: string): Promise<void>;
 }
