@@ -25,7 +25,7 @@ import { planRun, type RunPlan } from './plan.ts';
 import { appendHistory, detectTransition } from '../schedule/history.ts';
 import { statusEqual } from './status.ts';
 import { planCapture, pruneCaptureSecrets, type CaptureStore } from './capture.ts';
-import { captureEnabled } from '../probe/capture.ts';
+import { captureEnabled, destinationCaptureTargets } from '../probe/capture.ts';
 import { validateUserFilter } from '../capture/filter.ts';
 
 export interface ReconcileResult { requeueAfterMs?: number }
@@ -305,7 +305,10 @@ export class NetworkCheckReconciler {
       const targets = observed.kind === 'ok' ? observed.targets : { sourcePods: [], destinationPods: [] };
       verdict = await this.o.diagnose({ check, spec, targets, outputs: observation.outputs });
       if (captureEnabled(spec) && this.o.stage.collectCaptures) {
-        const captures = await this.o.stage.collectCaptures(check, spec, runId);
+        // Destination pods the run could not capture in (another namespace, not running) are reported too.
+        const refused = destinationCaptureTargets({ check, spec, runId, targets }).refused
+          .map(({ pod, reason }): CollectedCapture => ({ point: 'destination', pod, error: reason }));
+        const captures = [...await this.o.stage.collectCaptures(check, spec, runId), ...refused];
         return this.completeRun(check, spec, status, run, now, verdict, observation.pods, captures);
       }
     }

@@ -1,10 +1,13 @@
 // Packet capture in probe pods: the tcpdump arguments a run's probe gets, and the pcap read back
 // from the probe's log. The probe program (netcheck-probe.sh) runs tcpdump alongside its probes and
 // prints the pcap, base64, between two marker lines after its result document.
-import type { ResolvedSpec } from '../api/defaults.ts';
+import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
+import { defaultPort, type ResolvedSpec } from '../api/defaults.ts';
 import { buildTcpdumpArgv, type CheckProtocol } from '../capture/filter.ts';
 import type { CaptureTarget } from '../capture/model.ts';
+import { backendEndpoint, resolveServicePort } from './env.ts';
 import { PROBE_ENV } from './result.ts';
+import type { RunRequest } from './stage.ts';
 
 export const CAPTURE_LOG_BEGIN = '-----BEGIN NETCHECK PCAP-----';
 export const CAPTURE_LOG_END = '-----END NETCHECK PCAP-----';
@@ -102,4 +105,110 @@ export function pcapFromLog(log: string): PcapFromLog {
   const body = log.slice(start, end).replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0) return { state: 'Invalid', error: 'the capture in the probe log is not base64' };
   return { state: 'Found', pcap: new Uint8Array(Buffer.from(body, 'base64')) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Destination capture: tcpdump in an ephemeral container of each destination pod in the check's own
+// namespace, for a fixed duration (an ephemeral container cannot be told that the probes finished).
+
+/** The ephemeral capture container's name in a destination pod: one per run, as ephemeral containers stay. */
+export function destinationCaptureContainerName(runId: string): string {
+  return `netcheck-cap-${runId}`.slice(0, 63);
+}
+
+/**
+ * The destination capture program. Its arguments are the duration and tcpdump's argv; they arrive as
+ * positional parameters ("$@"), never as shell text. -Z root, -w - and the redirection as in the probe.
+ */
+export const DESTINATION_CAPTURE_SCRIPT = [
+  'seconds=$1; shift',
+  'tcpdump -Z root -w - "$@" >/tmp/netcheck-capture.pcap 2>/tmp/netcheck-capture.err &',
+  'pid=$!',
+  'sleep "$seconds"',
+  'kill -INT "$pid" 2>/dev/null; wait "$pid"',
+  `if [ -s /tmp/netcheck-capture.pcap ]; then echo '${CAPTURE_LOG_BEGIN}'; base64 -w 76 /tmp/netcheck-capture.pcap; echo '${CAPTURE_LOG_END}'; fi`,
+  'cat /tmp/netcheck-capture.err >&2',
+].join('\n');
+
+export interface DestinationCapturePlan {
+  /** namespace/name of the pod. */
+  pod: V1Pod;
+  /** The port the destination pod serves the probe on (its target port), when known. */
+  port?: number;
+}
+
+/** Which destination pods may be captured, and why the others may not (pure). */
+export function destinationCaptureTargets(request: RunRequest): { capture: DestinationCapturePlan[]; refused: { pod: string; reason: string }[] } {
+  const { check, spec, targets } = request;
+  const namespace = check.metadata!.namespace!;
+  const capture: DestinationCapturePlan[] = [];
+  const refused: { pod: string; reason: string }[] = [];
+  if (!captureEnabled(spec) || !spec.capture?.destination) return { capture, refused };
+  const servicePort = targets.destinationService ? resolveServicePort(targets.destinationService, defaultPort(spec)).servicePort : undefined;
+  for (const pod of targets.destinationPods.slice(0, MAX_DESTINATION_CAPTURES)) {
+    const name = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+    if (pod.metadata?.namespace !== namespace) {
+      refused.push({ pod: name, reason: `pod ${name} is outside the check's namespace ${namespace}; a check captures only in its own namespace` });
+      continue;
+    }
+    if (pod.status?.phase !== 'Running' || !pod.status.podIP) {
+      refused.push({ pod: name, reason: `pod ${name} is not Running with an IP` });
+      continue;
+    }
+    const port = servicePort ? backendEndpoint(pod, servicePort)?.port : typeof spec.destination.port === 'number' ? spec.destination.port : undefined;
+    capture.push({ pod, ...(port !== undefined ? { port } : {}) });
+  }
+  return { capture, refused };
+}
+
+export const DESTINATION_CAPTURE_TARGET_ENV = 'NETCHECK_CAPTURE_TARGET';
+
+/** At most this many destination pods get a capture container per run. */
+export const MAX_DESTINATION_CAPTURES = 4;
+
+/** The ephemeral container that captures in one destination pod, or an error naming spec.capture. */
+export function buildDestinationCaptureContainer(request: RunRequest, target: DestinationCapturePlan, image: string):
+  { ok: true; container: V1EphemeralContainer } | { ok: false; error: string } {
+  const { spec, runId } = request;
+  const capture = spec.capture!;
+  const built = buildTcpdumpArgv({
+    interface: 'any',
+    filter: {
+      protocol: spec.protocol as CheckProtocol,
+      destinationIps: [target.pod.status!.podIP!],
+      ...(target.port !== undefined ? { destinationPort: target.port } : {}),
+      includeDns: false,
+      ...(capture.filter ? { extraFilter: capture.filter } : {}),
+    },
+    snapLength: capture.snapLength,
+    maxPackets: capture.maxPackets,
+  });
+  if (!built.ok) return { ok: false, error: `spec.capture: ${built.error}` };
+  return {
+    ok: true,
+    container: {
+      name: destinationCaptureContainerName(runId),
+      image: spec.probe?.image ?? image,
+      imagePullPolicy: spec.probe?.imagePullPolicy ?? 'IfNotPresent',
+      command: ['/bin/bash', '-c', DESTINATION_CAPTURE_SCRIPT, 'netcheck-capture', String(capture.durationSeconds ?? DEFAULT_CAPTURE_SECONDS), ...built.argv.slice(1)],
+      terminationMessagePolicy: 'File',
+      // Read back by the operator for the analysis; the program itself does not use it.
+      env: [{ name: DESTINATION_CAPTURE_TARGET_ENV, value: `${target.pod.status!.podIP!}${target.port !== undefined ? ` ${target.port}` : ''}` }],
+      securityContext: {
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        capabilities: { drop: ['ALL'], add: ['NET_RAW', 'SETUID', 'SETGID'] },
+      },
+    },
+  };
+}
+
+/** The analysis target at a destination pod: its own address and port, from the probe's clients. */
+export function destinationCaptureTarget(spec: ResolvedSpec, podIp: string | undefined, port: number | undefined, clientIps: string[]): CaptureTarget {
+  return {
+    ...(podIp ? { serverIps: [podIp] } : {}),
+    ...(port !== undefined ? { serverPort: port } : {}),
+    transport: transportOf(spec.protocol),
+    ...(clientIps.length ? { clientIps } : {}),
+  };
 }

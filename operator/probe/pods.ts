@@ -10,7 +10,14 @@ import type { NetworkCheck } from '../api/types.generated.ts';
 import { ProbeStartError, type CollectedCapture, type ProbeOutput, type ProbeStage, type RunObservation, type RunRequest } from './stage.ts';
 import type { ResolvedSpec } from '../api/defaults.ts';
 import { probeEnvironment } from './env.ts';
-import { captureEnabled, pcapFromLog, sourceCaptureEnvironment, sourceCaptureTarget } from './capture.ts';
+import {
+  DESTINATION_CAPTURE_TARGET_ENV, buildDestinationCaptureContainer, captureEnabled, destinationCaptureContainerName, destinationCaptureTarget,
+  destinationCaptureTargets, pcapFromLog, sourceCaptureEnvironment, sourceCaptureTarget,
+} from './capture.ts';
+
+/** How long a run waits for destination capture containers to start before probing anyway. */
+const DESTINATION_CAPTURE_START_TIMEOUT_MS = 20_000;
+const DESTINATION_CAPTURE_SETTLE_MS = 500;
 import { parseProbeResult, probeRunBudgetSeconds } from './result.ts';
 import { httpStatus } from '../controller/kube.ts';
 
@@ -178,6 +185,7 @@ export class PodProbeStage implements ProbeStage {
   }
 
   async start(request: RunRequest): Promise<string[]> {
+    await this.startDestinationCaptures(request);
     if (request.spec.source.via === 'Ephemeral' && request.targets.sourcePods.length > 0) return this.startEphemeral(request);
     const pods = buildProbePods(request, { operatorNamespace: this.o.operatorNamespace, image: this.o.defaultImage, script: this.o.script });
     if (pods.length === 0) throw new ProbeStartError('No probe pod could be built for this source.');
@@ -190,6 +198,53 @@ export class PodProbeStage implements ProbeStage {
       }
     }
     return pods.map((p) => p.metadata!.name!);
+  }
+
+  /**
+   * spec.capture.destination: adds the capture container to each destination pod in the check's
+   * namespace and waits (bounded) until they run, so that the probes' first packets are in the
+   * captures. A refused or slow capture never fails the run: the status reports the point as failed.
+   */
+  private async startDestinationCaptures(request: RunRequest): Promise<void> {
+    const { capture } = destinationCaptureTargets(request);
+    if (capture.length === 0) return;
+    const namespace = request.check.metadata!.namespace!;
+    const containerName = destinationCaptureContainerName(request.runId);
+    const added: string[] = [];
+    for (const target of capture) {
+      const built = buildDestinationCaptureContainer(request, target, this.o.defaultImage);
+      if (!built.ok) throw new ProbeStartError(built.error);
+      const name = target.pod.metadata!.name!;
+      try {
+        const current = await this.o.core.readNamespacedPod({ name, namespace });
+        if (!current.spec?.ephemeralContainers?.some((c) => c.name === containerName)) {
+          await this.o.core.replaceNamespacedPodEphemeralcontainers({ name, namespace, body: { ...current, spec: { ...current.spec!, ephemeralContainers: [...(current.spec?.ephemeralContainers ?? []), built.container] } } });
+        }
+        added.push(name);
+      } catch {
+        // Reported by collectCaptures: the pod has no capture container for this run.
+      }
+    }
+    const deadline = Date.now() + DESTINATION_CAPTURE_START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const pods = await Promise.all(added.map((name) => this.o.core.readNamespacedPod({ name, namespace }).catch(() => undefined)));
+      const started = pods.every((pod) => {
+        const state = pod?.status?.ephemeralContainerStatuses?.find((c) => c.name === containerName)?.state;
+        return !pod || state?.running || state?.terminated;
+      });
+      if (started) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    // tcpdump opens its socket a moment after the container starts.
+    await new Promise((resolve) => setTimeout(resolve, DESTINATION_CAPTURE_SETTLE_MS));
+  }
+
+  /** Destination pods carrying this run's capture container. */
+  private async destinationCapturePods(check: NetworkCheck, runId: string): Promise<V1Pod[]> {
+    if (!check.spec.capture?.destination || (check.spec.capture.when ?? 'Never') === 'Never') return [];
+    const container = destinationCaptureContainerName(runId);
+    const pods = await this.o.core.listNamespacedPod({ namespace: check.metadata!.namespace! });
+    return pods.items.filter((p) => p.spec?.ephemeralContainers?.some((c) => c.name === container));
   }
 
   private async startEphemeral(request: RunRequest): Promise<string[]> {
@@ -225,11 +280,22 @@ export class PodProbeStage implements ProbeStage {
   async observe(check: NetworkCheck, runId: string): Promise<RunObservation> {
     if (check.spec.source.via === 'Ephemeral' && !check.spec.source.node && !check.spec.source.newPod) {
       const pods = await this.ephemeralRunPods(check, runId);
-      return pods.length === 0 ? { state: 'NotFound' } : observePods(pods, ephemeralContainerName(runId));
+      return pods.length === 0 ? { state: 'NotFound' } : this.awaitDestinationCaptures(check, runId, observePods(pods, ephemeralContainerName(runId)));
     }
     const pods = await this.runPods(check, runId);
     if (pods.length === 0) return { state: 'NotFound' };
-    return observePods(pods);
+    return this.awaitDestinationCaptures(check, runId, observePods(pods));
+  }
+
+  /** A finished run still waits for destination captures that are running (not for ones that never started). */
+  private async awaitDestinationCaptures(check: NetworkCheck, runId: string, observation: RunObservation): Promise<RunObservation> {
+    if (observation.state !== 'Completed') return observation;
+    const container = destinationCaptureContainerName(runId);
+    const capturing = (await this.destinationCapturePods(check, runId))
+      .filter((pod) => pod.status?.ephemeralContainerStatuses?.find((c) => c.name === container)?.state?.running)
+      .map((pod) => pod.metadata!.name!);
+    if (capturing.length === 0) return observation;
+    return { state: 'Running', pods: observation.pods, detail: `waiting for the destination capture in ${capturing.join(', ')}` };
   }
 
   async collectCaptures(check: NetworkCheck, spec: ResolvedSpec, runId: string): Promise<CollectedCapture[]> {
@@ -237,7 +303,8 @@ export class PodProbeStage implements ProbeStage {
     const ephemeral = check.spec.source.via === 'Ephemeral' && !check.spec.source.node && !check.spec.source.newPod;
     const container = ephemeral ? ephemeralContainerName(runId) : 'probe';
     const pods = ephemeral ? await this.ephemeralRunPods(check, runId) : await this.runPods(check, runId);
-    return Promise.all(pods.map(async (pod): Promise<CollectedCapture> => {
+    const clientIps = pods.map((pod) => pod.status?.podIP).filter((ip): ip is string => Boolean(ip));
+    const sources = await Promise.all(pods.map(async (pod): Promise<CollectedCapture> => {
       const name = pod.metadata!.name!;
       const probeContainer = ephemeral ? pod.spec?.ephemeralContainers?.find((c) => c.name === container) : pod.spec?.containers.find((c) => c.name === container);
       const env = (probeContainer?.env ?? []).filter((e): e is { name: string; value: string } => typeof e.value === 'string');
@@ -258,6 +325,26 @@ export class PodProbeStage implements ProbeStage {
       if (found.state === 'Invalid') return { ...collected, error: found.error };
       return { ...collected, error: reported?.err ?? (reported ? `tcpdump captured ${reported.packets ?? 0} packets, but the log holds no pcap` : 'the probe reported no capture') };
     }));
+    const destinationContainer = destinationCaptureContainerName(runId);
+    const destinations = await Promise.all((await this.destinationCapturePods(check, runId)).map(async (pod): Promise<CollectedCapture> => {
+      const name = pod.metadata!.name!;
+      const container = pod.spec?.ephemeralContainers?.find((c) => c.name === destinationContainer);
+      const [ip, port] = (container?.env?.find((e) => e.name === DESTINATION_CAPTURE_TARGET_ENV)?.value ?? '').split(' ');
+      const collected: CollectedCapture = { point: 'destination', pod: name, target: destinationCaptureTarget(spec, ip || undefined, port ? Number(port) : undefined, clientIps) };
+      const state = pod.status?.ephemeralContainerStatuses?.find((c) => c.name === destinationContainer)?.state;
+      if (!state?.terminated) return { ...collected, error: `the capture container never ran${state?.waiting?.reason ? ` (${state.waiting.reason})` : ''}` };
+      let log: string;
+      try {
+        log = await this.o.core.readNamespacedPodLog({ name, namespace: pod.metadata!.namespace!, container: destinationContainer });
+      } catch (err) {
+        return { ...collected, error: `reading the log of ${name} failed: ${refusalMessage(err)}` };
+      }
+      const found = pcapFromLog(String(log));
+      if (found.state === 'Found') return { ...collected, pcap: found.pcap };
+      if (found.state === 'Invalid') return { ...collected, error: found.error };
+      return { ...collected, error: `tcpdump wrote no capture: ${String(log).trim().split('\n').slice(-2).join(' ').slice(0, 200)}` };
+    }));
+    return [...sources, ...destinations];
   }
 
   async cleanup(check: NetworkCheck, runId: string): Promise<void> {

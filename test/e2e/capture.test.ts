@@ -27,6 +27,9 @@ describe('packet capture end to end on the local cluster', function () {
   let manager: Manager | undefined;
   let namespace: string;
   let backend: Backend;
+  // A namespace the checks' tenant does not own (the operator watches it, as a cluster-wide one would).
+  let other: string;
+  let elsewhere: Backend;
   const undos: Undo[] = [];
   let counter = 0;
   const workDir = mkdtempSync(join(tmpdir(), 'netcheck-capture-e2e-'));
@@ -67,14 +70,16 @@ describe('packet capture end to end on the local cluster', function () {
     cluster.installNetworkCheckCrd();
     try { await cluster.core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }); } catch { /* exists */ }
     namespace = await cluster.createNamespace('e2e-cap');
-    [backend] = await Promise.all([
+    other = await cluster.createNamespace('e2e-cap-other');
+    [backend, , elsewhere] = await Promise.all([
       cluster.createBackend({ namespace, name: 'backend', replicas: 1 }),
       cluster.startPod({ namespace, name: 'web', labels: { app: 'web' } }),
+      cluster.createBackend({ namespace: other, name: 'elsewhere', replicas: 1 }),
     ]);
     manager = new Manager({
       kubeConfig: cluster.kubeConfig,
       log: process.env.TEST_LOG ? createLogger('debug') : silentLogger(),
-      namespaces: [namespace],
+      namespaces: [namespace, other],
       workers: 2,
       nodeSourceNamespaces: [OPERATOR_NAMESPACE],
       stage: new PodProbeStage({ core: cluster.core, operatorNamespace: OPERATOR_NAMESPACE, defaultImage: cluster.probeImage }),
@@ -91,6 +96,7 @@ describe('packet capture end to end on the local cluster', function () {
   after(async () => {
     await manager?.stop();
     if (namespace) await cluster.deleteNamespace(namespace, { wait: true });
+    if (other) await cluster.deleteNamespace(other, { wait: true });
     rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -156,6 +162,43 @@ describe('packet capture end to end on the local cluster', function () {
 
     await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name: first.metadata!.name! });
     await waitFor('the garbage collector to delete the owned capture Secret', async () => !(await secretExists(secondSecret)), 60_000, 250);
+  });
+
+  it('with destination capture, sees the SYN-ACK leave the destination and never reach the source (ClientDidNotReceiveReply)', async () => {
+    const backendPod = await cluster.core.readNamespacedPod({ name: backend.podNames[0]!, namespace });
+    // On the node, drop everything the backend sends through FORWARD: its SYN-ACKs leave the pod
+    // (its capture sees them) but never arrive in the probe pod.
+    undos.push(await cluster.dropTraffic({ protocol: 'tcp', source: backendPod.status!.podIP!, node: backendPod.spec!.nodeName! }));
+    const check = await runCheck('replylost', {
+      source: { pod: 'web' }, destination: { pod: backend.podNames[0]!, port: BACKEND_PORTS.http.container }, timeoutSeconds: 2,
+      capture: { when: 'OnFailure', destination: true, durationSeconds: 8 },
+    });
+    expect(check.status!.result, check.status!.summary).to.equal('Unhealthy');
+    const capture = check.status!.capture!;
+    const byPoint = Object.fromEntries(capture.points!.map((p) => [p.point, p]));
+    expect(byPoint.Source, JSON.stringify(capture)).to.include({ reason: 'NoSynAck' });
+    expect(byPoint.Destination!.pod).to.equal(backend.podNames[0]);
+    expect(byPoint.Destination!.tcp!.synAck, JSON.stringify(byPoint.Destination)).to.be.at.least(1);
+    expect(capture.conclusion).to.match(/^ClientDidNotReceiveReply: /);
+    expect(await secretExists(byPoint.Destination!.secret!)).to.equal(true);
+    const updated = await cluster.core.readNamespacedPod({ name: backend.podNames[0]!, namespace });
+    const container = updated.spec!.ephemeralContainers!.find((c) => c.name === `netcheck-cap-${check.status!.lastRun!.id}`)!;
+    expect(container.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'], add: ['NET_RAW', 'SETUID', 'SETGID'] });
+  });
+
+  it('never captures in another namespace: a tenant\'s destination capture there is refused and reported', async () => {
+    const check = await runCheck('tenant', {
+      source: { pod: 'web' }, destination: { service: elsewhere.name, namespace: other, port: BACKEND_PORTS.http.service }, timeoutSeconds: 2,
+      capture: { when: 'Always', destination: true, durationSeconds: 3 },
+    });
+    const destination = check.status!.capture!.points!.find((p) => p.point === 'Destination')!;
+    expect(destination.reason, JSON.stringify(check.status!.capture)).to.equal('CaptureFailed');
+    expect(destination.message).to.include(`outside the check's namespace ${namespace}`);
+    expect(destination.secret).to.equal(undefined);
+    const pods = await cluster.core.listNamespacedPod({ namespace: other });
+    expect(pods.items.flatMap((p) => p.spec!.ephemeralContainers ?? [])).to.deep.equal([]);
+    // The source side (the tenant's own probe pod) is still captured.
+    expect(check.status!.capture!.points!.find((p) => p.point === 'Source')!.reason).to.equal('Healthy');
   });
 
   it('refuses a capture filter outside the grammar at admission or as Stalled, naming the field', async () => {

@@ -6,7 +6,10 @@ import { withDefaults } from '../../operator/api/defaults.ts';
 import type { HistoryEntry, NetworkCheck } from '../../operator/api/types.generated.ts';
 import { MAX_CAPTURED_RUNS_KEPT, planCapture, pruneCaptureSecrets } from '../../operator/controller/capture.ts';
 import { readPcap } from '../../operator/capture/pcap.ts';
-import { CAPTURE_LOG_BEGIN, CAPTURE_LOG_END, pcapFromLog, probeTargetsFromEnv, sourceCaptureEnvironment } from '../../operator/probe/capture.ts';
+import {
+  CAPTURE_LOG_BEGIN, CAPTURE_LOG_END, DESTINATION_CAPTURE_SCRIPT, buildDestinationCaptureContainer, destinationCaptureTargets, pcapFromLog, probeTargetsFromEnv,
+  sourceCaptureEnvironment,
+} from '../../operator/probe/capture.ts';
 import type { CollectedCapture } from '../../operator/probe/stage.ts';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/pcap/${name}`, import.meta.url)));
@@ -149,5 +152,40 @@ describe('probe capture environment and log', () => {
     expect(pcapFromLog('{"v":1}\n').state).to.equal('Absent');
     expect(pcapFromLog(`${CAPTURE_LOG_BEGIN}\nAAAA\n`)).to.deep.include({ state: 'Invalid' });
     expect(pcapFromLog(`${CAPTURE_LOG_BEGIN}\n#notbase64#\n${CAPTURE_LOG_END}\n`)).to.deep.include({ state: 'Invalid' });
+  });
+});
+
+describe('destination capture plan', () => {
+  const pod = (name: string, namespace: string, podIP?: string) => ({
+    metadata: { name, namespace, labels: { app: 'backend' } },
+    spec: { containers: [{ name: 'server', ports: [{ name: 'http', containerPort: 8080 }] }] },
+    status: { phase: 'Running', ...(podIP ? { podIP } : {}) },
+  });
+  const service = { metadata: { name: 'backend', namespace: 'team' }, spec: { clusterIP: '10.96.0.20', selector: { app: 'backend' }, ports: [{ name: 'main', port: 80, targetPort: 'http' }] } };
+  const request = (capture: NonNullable<NetworkCheck['spec']['capture']>, destinationPods: ReturnType<typeof pod>[]) => {
+    const c = check(capture);
+    return { check: c, spec: withDefaults(c), runId: 'g1-abc', targets: { sourcePods: [], destinationService: service, destinationPods } } as unknown as Parameters<typeof destinationCaptureTargets>[0];
+  };
+
+  it('captures only Running pods of the check\'s own namespace, at their target port, and says why not elsewhere', () => {
+    const plan = destinationCaptureTargets(request({ when: 'Always', destination: true }, [pod('b-1', 'team', '10.244.0.5'), pod('b-2', 'other', '10.244.0.6'), pod('b-3', 'team')]));
+    expect(plan.capture.map((t) => [t.pod.metadata!.name, t.port])).to.deep.equal([['b-1', 8080]]);
+    expect(plan.refused.map((r) => r.pod)).to.deep.equal(['other/b-2', 'team/b-3']);
+    expect(plan.refused[0]!.reason).to.include("outside the check's namespace team");
+    expect(destinationCaptureTargets(request({ when: 'Always' }, [pod('b-1', 'team', '10.244.0.5')])).capture).to.deep.equal([]);
+  });
+
+  it('builds a capture container whose user-derived values are positional arguments, never program text', () => {
+    const r = request({ when: 'Always', destination: true, durationSeconds: 7, filter: 'not port 22' }, [pod('b-1', 'team', '10.244.0.5')]);
+    const built = buildDestinationCaptureContainer(r, destinationCaptureTargets(r).capture[0]!, 'probe:v1');
+    expect(built.ok).to.equal(true);
+    if (!built.ok) return;
+    const command = built.container.command!;
+    expect(command.slice(0, 4)).to.deep.equal(['/bin/bash', '-c', DESTINATION_CAPTURE_SCRIPT, 'netcheck-capture']);
+    expect(command[4]).to.equal('7');
+    expect(command.at(-1)).to.equal('((host 10.244.0.5 and tcp port 8080) or (icmp or icmp6)) and (not port 22)');
+    expect(DESTINATION_CAPTURE_SCRIPT).to.not.include('22');
+    expect(built.container.name).to.equal('netcheck-cap-g1-abc');
+    expect(built.container.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'], add: ['NET_RAW', 'SETUID', 'SETGID'] });
   });
 });
