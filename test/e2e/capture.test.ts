@@ -2,28 +2,20 @@
 // probes, the operator reads the pcap from the pod log, analyses it, keeps it in a Secret owned by
 // the check (or discards it), and prunes it with the history. The extraction command in status is
 // run as a user would paste it, and its output must open with tcpdump -r.
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NetworkCheck, NetworkCheckSpec } from '../../operator/api/types.generated.ts';
-import { Manager } from '../../operator/controller/manager.ts';
-import { createDiagnose } from '../../operator/diagnosis/index.ts';
-import { createLogger, silentLogger } from '../../operator/log.ts';
-import { PodProbeStage } from '../../operator/probe/pods.ts';
+import type { Manager } from '../../operator/controller/manager.ts';
 import { BACKEND_PORTS, TestCluster, waitFor, type Backend, type Undo } from '../support/cluster.ts';
-
-const GROUP = 'netcheck.dev';
-const VERSION = 'v1alpha1';
-const PLURAL = 'networkchecks';
-const OPERATOR_NAMESPACE = 'netcheck-system';
+import { CheckClient, GROUP, PLURAL, VERSION, startClusterOperator } from '../support/operator.ts';
 
 describe('packet capture end to end on the local cluster', function () {
   this.timeout(300_000);
   let cluster: TestCluster;
-  let custom: CustomObjectsApi;
+  let checks: CheckClient;
   let manager: Manager | undefined;
   let namespace: string;
   let backend: Backend;
@@ -34,15 +26,10 @@ describe('packet capture end to end on the local cluster', function () {
   let counter = 0;
   const workDir = mkdtempSync(join(tmpdir(), 'netcheck-capture-e2e-'));
 
-  const getCheck = async (name: string) => await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }) as NetworkCheck;
-  const completedRun = (name: string, generation?: number) => waitFor(`a completed run of ${name}`, async () => {
-    const check = await getCheck(name);
-    const run = check.status?.lastRun;
-    return run?.completionTime && run.generation === (generation ?? check.metadata?.generation) ? check : undefined;
-  }, 120_000, 250);
+  const completedRun = (name: string, generation?: number) => checks.completedRun(name, generation);
   const runCheck = async (prefix: string, spec: NetworkCheckSpec): Promise<NetworkCheck> => {
     const name = `${prefix}-${++counter}`;
-    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'NetworkCheck', metadata: { name, namespace }, spec } });
+    await checks.create(name, spec);
     return completedRun(name);
   };
   const toService = (capture: NetworkCheckSpec['capture']): NetworkCheckSpec => ({
@@ -66,27 +53,15 @@ describe('packet capture end to end on the local cluster', function () {
 
   before(async () => {
     cluster = await TestCluster.connect();
-    custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
-    cluster.installNetworkCheckCrd();
-    try { await cluster.core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }); } catch { /* exists */ }
     namespace = await cluster.createNamespace('e2e-cap');
     other = await cluster.createNamespace('e2e-cap-other');
+    checks = new CheckClient(cluster, namespace);
     [backend, , elsewhere] = await Promise.all([
       cluster.createBackend({ namespace, name: 'backend', replicas: 1 }),
       cluster.startPod({ namespace, name: 'web', labels: { app: 'web' } }),
       cluster.createBackend({ namespace: other, name: 'elsewhere', replicas: 1 }),
     ]);
-    manager = new Manager({
-      kubeConfig: cluster.kubeConfig,
-      log: process.env.TEST_LOG ? createLogger('debug') : silentLogger(),
-      namespaces: [namespace, other],
-      workers: 2,
-      nodeSourceNamespaces: [OPERATOR_NAMESPACE],
-      stage: new PodProbeStage({ core: cluster.core, operatorNamespace: OPERATOR_NAMESPACE, defaultImage: cluster.probeImage }),
-      diagnose: createDiagnose(cluster.kubeConfig, { probeImage: cluster.probeImage }),
-    });
-    await manager.start();
-    await manager.waitForSync();
+    manager = await startClusterOperator(cluster, [namespace, other]);
   });
 
   afterEach(async () => {
@@ -152,7 +127,7 @@ describe('packet capture end to end on the local cluster', function () {
     const firstSecret = first.status!.capture!.points![0]!.secret!;
     expect(await secretExists(firstSecret)).to.equal(true);
     // A spec change is a new generation, so a second run; historyLimit 1 drops the first run's entry.
-    await custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name: first.metadata!.name!, body: [{ op: 'replace', path: '/spec/timeoutSeconds', value: 3 }] });
+    await checks.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name: first.metadata!.name!, body: [{ op: 'replace', path: '/spec/timeoutSeconds', value: 3 }] });
     const second = await completedRun(first.metadata!.name!, (first.metadata!.generation ?? 1) + 1);
     const secondSecret = second.status!.capture!.points![0]!.secret!;
     expect(secondSecret).to.not.equal(firstSecret);
@@ -160,7 +135,7 @@ describe('packet capture end to end on the local cluster', function () {
     expect(await secretExists(firstSecret), 'the first run\'s Secret after its entry left the history').to.equal(false);
     expect(await secretExists(secondSecret)).to.equal(true);
 
-    await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name: first.metadata!.name! });
+    await checks.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name: first.metadata!.name! });
     await waitFor('the garbage collector to delete the owned capture Secret', async () => !(await secretExists(secondSecret)), 60_000, 250);
   });
 
@@ -203,9 +178,9 @@ describe('packet capture end to end on the local cluster', function () {
 
   it('refuses a capture filter outside the grammar at admission or as Stalled, naming the field', async () => {
     const name = `badfilter-${++counter}`;
-    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'NetworkCheck', metadata: { name, namespace }, spec: toService({ when: 'Always', filter: 'tcp and `id`' }) } });
+    await checks.create(name, toService({ when: 'Always', filter: 'tcp and `id`' }));
     const check = await waitFor('Stalled', async () => {
-      const current = await getCheck(name);
+      const current = await checks.get(name);
       return current.status?.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True') ? current : undefined;
     }, 30_000, 250);
     expect(check.status!.reason).to.equal('InvalidCaptureFilter');

@@ -2,24 +2,17 @@
 // on a real kubelet, the real diagnosis, and each fault injected for real (kube-proxy stopped, CoreDNS
 // at zero, a lowered MTU, NetworkPolicies enforced by the node...). Each test asserts the check's
 // result, failedLayer and reason after one run.
-import { CustomObjectsApi, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import type { NetworkCheck, NetworkCheckSpec } from '../../operator/api/types.generated.ts';
-import { Manager } from '../../operator/controller/manager.ts';
-import { createDiagnose } from '../../operator/diagnosis/index.ts';
-import { createLogger, silentLogger } from '../../operator/log.ts';
-import { PodProbeStage } from '../../operator/probe/pods.ts';
+import type { Manager } from '../../operator/controller/manager.ts';
 import { BACKEND_PORTS, TestCluster, waitFor, type Backend, type Undo } from '../support/cluster.ts';
-
-const GROUP = 'netcheck.dev';
-const VERSION = 'v1alpha1';
-const PLURAL = 'networkchecks';
-const OPERATOR_NAMESPACE = 'netcheck-system';
+import { CheckClient, startClusterOperator } from '../support/operator.ts';
 
 describe('operator end to end on the local cluster', function () {
   this.timeout(300_000);
   let cluster: TestCluster;
-  let custom: CustomObjectsApi;
+  let checks = undefined as unknown as CheckClient; // set in before()
   let manager: Manager | undefined;
   let namespace: string;
   let backend: Backend;
@@ -27,32 +20,16 @@ describe('operator end to end on the local cluster', function () {
   const undos: Undo[] = [];
   let counter = 0;
 
-  const startOperator = async () => {
-    manager = new Manager({
-      kubeConfig: cluster.kubeConfig,
-      log: process.env.TEST_LOG ? createLogger('debug') : silentLogger(),
-      namespaces: [namespace],
-      workers: 2,
-      nodeSourceNamespaces: [OPERATOR_NAMESPACE],
-      stage: new PodProbeStage({ core: cluster.core, operatorNamespace: OPERATOR_NAMESPACE, defaultImage: cluster.probeImage }),
-      diagnose: createDiagnose(cluster.kubeConfig, { probeImage: cluster.probeImage }),
-    });
-    await manager.start();
-    await manager.waitForSync();
-  };
+  const startOperator = async () => { manager = await startClusterOperator(cluster, [namespace]); };
   const stopOperator = async () => { await manager?.stop(); manager = undefined; };
 
-  const getCheck = async (name: string) => await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }) as NetworkCheck;
+  const getCheck = (name: string) => checks.get(name);
 
   /** Creates a check and waits until a run for its generation completed. */
   const runCheck = async (prefix: string, spec: NetworkCheckSpec, timeoutMs = 120_000): Promise<NetworkCheck> => {
     const name = `${prefix}-${++counter}`;
-    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'NetworkCheck', metadata: { name, namespace }, spec } });
-    return await waitFor(`a completed run of ${name}`, async () => {
-      const check = await getCheck(name);
-      const run = check.status?.lastRun;
-      return run?.completionTime && run.generation === check.metadata?.generation ? check : undefined;
-    }, timeoutMs, 250);
+    await checks.create(name, spec);
+    return checks.completedRun(name, undefined, timeoutMs);
   };
 
   const describeCheck = (check: NetworkCheck) => `${check.status?.result}/${check.status?.failedLayer}/${check.status?.reason}: ${check.status?.summary}`;
@@ -60,10 +37,8 @@ describe('operator end to end on the local cluster', function () {
 
   before(async () => {
     cluster = await TestCluster.connect();
-    custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
-    cluster.installNetworkCheckCrd();
-    try { await cluster.core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }); } catch { /* exists */ }
     namespace = await cluster.createNamespace('e2e-op');
+    checks = new CheckClient(cluster, namespace);
     backend = await cluster.createBackend({ namespace, name: 'backend', replicas: 2 });
     sourcePod = await cluster.startPod({ namespace, name: 'web', labels: { app: 'web', tier: 'front' } });
     await startOperator();
@@ -252,7 +227,7 @@ describe('operator end to end on the local cluster', function () {
 
   it('adopts a run in flight across an operator restart: no duplicate run, no orphan pod', async () => {
     const name = `restart-${++counter}`;
-    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'NetworkCheck', metadata: { name, namespace }, spec: toService() } });
+    await checks.create(name, toService());
     const running = await waitFor('the run to be recorded and its pod created', async () => {
       const check = await getCheck(name);
       const pods = await cluster.core.listNamespacedPod({ namespace, labelSelector: `netcheck.dev/check=${name}` });

@@ -1,0 +1,62 @@
+// The operator as the end-to-end tests run it: in this process, against the local cluster, with
+// real probe pods and the real diagnosis; and a small client for the checks it reconciles.
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION } from '../../operator/api/schema.ts';
+import type { NetworkCheck, NetworkCheckSpec } from '../../operator/api/types.generated.ts';
+import { Manager } from '../../operator/controller/manager.ts';
+import { createDiagnose } from '../../operator/diagnosis/index.ts';
+import { createLogger, silentLogger } from '../../operator/log.ts';
+import { PodProbeStage } from '../../operator/probe/pods.ts';
+import { waitFor, type TestCluster } from './cluster.ts';
+
+export { GROUP, PLURAL, VERSION };
+export const OPERATOR_NAMESPACE = 'netcheck-system';
+
+/** Installs the CRD, creates the operator's namespace, and starts a Manager watching `namespaces`. */
+export async function startClusterOperator(cluster: TestCluster, namespaces: string[]): Promise<Manager> {
+  cluster.installNetworkCheckCrd();
+  try { await cluster.core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }); } catch { /* exists */ }
+  const manager = new Manager({
+    kubeConfig: cluster.kubeConfig,
+    log: process.env.TEST_LOG ? createLogger('debug') : silentLogger(),
+    namespaces,
+    workers: 2,
+    nodeSourceNamespaces: [OPERATOR_NAMESPACE],
+    stage: new PodProbeStage({ core: cluster.core, operatorNamespace: OPERATOR_NAMESPACE, defaultImage: cluster.probeImage }),
+    diagnose: createDiagnose(cluster.kubeConfig, { probeImage: cluster.probeImage }),
+  });
+  await manager.start();
+  await manager.waitForSync();
+  return manager;
+}
+
+/** NetworkChecks of one namespace. */
+export class CheckClient {
+  readonly custom: CustomObjectsApi;
+  readonly namespace: string;
+
+  constructor(cluster: TestCluster, namespace: string) {
+    this.custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.namespace = namespace;
+  }
+
+  async get(name: string): Promise<NetworkCheck> {
+    return await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, name }) as NetworkCheck;
+  }
+
+  async create(name: string, spec: NetworkCheckSpec): Promise<void> {
+    await this.custom.createNamespacedCustomObject({
+      group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL,
+      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'NetworkCheck', metadata: { name, namespace: this.namespace }, spec },
+    });
+  }
+
+  /** Waits until a run of `generation` (default: the current one) has completed. */
+  completedRun(name: string, generation?: number, timeoutMs = 120_000): Promise<NetworkCheck> {
+    return waitFor(`a completed run of ${name}`, async () => {
+      const check = await this.get(name);
+      const run = check.status?.lastRun;
+      return run?.completionTime && run.generation === (generation ?? check.metadata?.generation) ? check : undefined;
+    }, timeoutMs, 250);
+  }
+}
