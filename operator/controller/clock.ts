@@ -50,4 +50,10 @@ export class FakeClock implements Clock {
   }
 
   pendingTimers(): number { return this.timers.filter((t) => !t.cancelled).length; }
+
+  /** When the earliest pending timer is due, so a test can step from one event to the next. */
+  nextTimerAt(): number | undefined {
+    const pending = this.timers.filter((t) => !t.cancelled).map((t) => t.at);
+    return pending.length > 0 ? Math.min(...pending) : undefined;
+  }
 }

@@ -8,6 +8,7 @@ import { GROUP, KIND, PLURAL, VERSION } from '../api/schema.ts';
 import type { NetworkCheck, NetworkCheckStatus } from '../api/types.generated.ts';
 import type { ListResult } from './informer.ts';
 import type { EventSink, StatusWriter } from './networkcheck.ts';
+import { mergePatchFor } from './status.ts';
 
 export function httpStatus(err: unknown): number | undefined {
   if (err && typeof err === 'object') {
@@ -78,11 +79,9 @@ export class StatusPatcher implements StatusWriter {
   constructor(custom: CustomObjectsApi) { this.custom = custom; }
 
   async writeStatus(check: NetworkCheck, status: NetworkCheckStatus): Promise<NetworkCheck> {
-    // A merge patch replaces lists whole and removes keys set to null: send every top-level key,
-    // null for the ones that should go, so that a stale field never lingers.
-    const previous = check.status ?? {};
-    const body: Record<string, unknown> = { ...status };
-    for (const key of Object.keys(previous)) if (!(key in status)) body[key] = null;
+    // A merge patch merges objects at every depth: send null for every key that should go, however
+    // deep, so that a stale field (the previous run's completionTime) never lingers.
+    const body = mergePatchFor(check.status ?? {}, status);
     const updated = await this.custom.patchNamespacedCustomObjectStatus({
       group: GROUP, version: VERSION, plural: PLURAL,
       namespace: check.metadata!.namespace!, name: check.metadata!.name!,
