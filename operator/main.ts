@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_PROBE_IMAGE } from './api/defaults.ts';
+import { shareConnections } from './controller/connections.ts';
 import { LeaderElector } from './controller/leader.ts';
 import { Manager, serveHealthAndMetrics } from './controller/manager.ts';
 import { ControllerMetrics } from './controller/metrics.ts';
@@ -59,7 +60,7 @@ export function loadKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   if (process.env.KUBERNETES_SERVICE_HOST && !process.env.KUBECONFIG) kc.loadFromCluster();
   else kc.loadFromDefault();
-  return kc;
+  return shareConnections(kc);
 }
 
 async function main(): Promise<void> {
