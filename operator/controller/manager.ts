@@ -91,8 +91,13 @@ export class Manager {
     });
     for (const informer of this.checkInformers) {
       informer.on((type, check) => {
-        if (type === 'delete') void this.metrics.forgetCheck(check.metadata?.namespace ?? '', check.metadata?.name ?? '');
-        else this.queue.add(objectKey(check));
+        if (type === 'delete') {
+          void this.metrics.forgetCheck(check.metadata?.namespace ?? '', check.metadata?.name ?? '');
+          return;
+        }
+        // The gauges follow the stored status, including right after a restart (the initial list).
+        this.metrics.syncCheck(check);
+        this.queue.add(objectKey(check));
       });
     }
     for (const informer of this.podInformers) informer.on((type, pod, old) => this.onPod(type, pod, old));

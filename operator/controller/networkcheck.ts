@@ -245,7 +245,7 @@ export class NetworkCheckReconciler {
     // Record the run first: if the operator dies after this write, the next reconcile adopts it.
     const recorded = await this.finish(check, status, now, {
       result: resultWhileRunning(status), reason: status.reason, summary: status.summary,
-      conditions: [reconciling(Reason.RunInProgress, message, generation), notStalled(generation), this.readyWhileRunning(status, generation)],
+      conditions: [reconciling(Reason.RunInProgress, message, generation), notStalled(generation), this.readyWhileRunning(status, generation), ...this.layersWhileRunning(status, generation)],
     });
     let pods: string[];
     try {
@@ -291,7 +291,7 @@ export class NetworkCheckReconciler {
       const message = `Run ${runId} in progress: ${observation.detail}`;
       await this.finish(check, status, now, {
         result: resultWhileRunning(status), reason: status.reason, summary: status.summary,
-        conditions: [reconciling(Reason.RunInProgress, message, generation), notStalled(generation), this.readyWhileRunning(status, generation)],
+        conditions: [reconciling(Reason.RunInProgress, message, generation), notStalled(generation), this.readyWhileRunning(status, generation), ...this.layersWhileRunning(status, generation)],
       });
       return { requeueAfterMs: this.o.runPollMs };
     }
@@ -369,6 +369,13 @@ export class NetworkCheckReconciler {
       this.o.log.warn(LogMessage.CleanupFailed, logFields(check, { run: runId, error: String(err) }));
     }
     return plan.start ? { requeueAfterMs: 1 } : { requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  /** The last verdict's layer conditions, kept while a re-run of the same spec is in flight (like result and Ready). */
+  private layersWhileRunning(status: NetworkCheckStatus, generation: number): DesiredCondition[] {
+    return (status.conditions ?? [])
+      .filter((c) => !(Object.values(ConditionType) as string[]).includes(c.type) && c.observedGeneration === generation)
+      .map((c) => ({ ...c }));
   }
 
   /** While a run is in flight, Ready keeps describing the previous verdict (or Unknown for a first run). */
