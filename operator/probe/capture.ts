@@ -1,9 +1,10 @@
 // Packet capture in probe pods: the tcpdump arguments a run's probe gets, and the pcap read back
 // from the probe's log. The probe program (netcheck-probe.sh) runs tcpdump alongside its probes and
 // prints the pcap, base64, between two marker lines after its result document.
+import { isIP } from 'node:net';
 import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import { defaultPort, type ResolvedSpec } from '../api/defaults.ts';
-import { buildTcpdumpArgv, type CheckProtocol } from '../capture/filter.ts';
+import { buildTcpdumpArgv, type CaptureFilterSpec, type CheckProtocol } from '../capture/filter.ts';
 import type { CaptureTarget } from '../capture/model.ts';
 import { backendEndpoint, resolveServicePort } from './env.ts';
 import { PROBE_ENV } from './result.ts';
@@ -13,6 +14,22 @@ export const CAPTURE_LOG_BEGIN = '-----BEGIN NETCHECK PCAP-----';
 export const CAPTURE_LOG_END = '-----END NETCHECK PCAP-----';
 /** How long a capture runs at most when spec.capture.durationSeconds is not set. */
 export const DEFAULT_CAPTURE_SECONDS = 15;
+
+/**
+ * tcpdump's arguments for a capture point (on every interface, spec.capture's limits and its filter
+ * ANDed), without the tcpdump path and without -w: the capture programs add -w themselves.
+ */
+function tcpdumpArguments(spec: ResolvedSpec, filter: Omit<CaptureFilterSpec, 'protocol' | 'extraFilter'>):
+  { ok: true; args: string[] } | { ok: false; error: string } {
+  const capture = spec.capture ?? {};
+  const built = buildTcpdumpArgv({
+    interface: 'any',
+    filter: { protocol: spec.protocol as CheckProtocol, ...filter, ...(capture.filter ? { extraFilter: capture.filter } : {}) },
+    snapLength: capture.snapLength,
+    maxPackets: capture.maxPackets,
+  });
+  return built.ok ? { ok: true, args: built.argv.slice(1) } : { ok: false, error: `spec.capture: ${built.error}` };
+}
 
 export function captureEnabled(spec: ResolvedSpec): boolean {
   return (spec.capture?.when ?? 'Never') !== 'Never';
@@ -25,7 +42,7 @@ export function probeTargetsFromEnv(env: { name: string; value: string }[]): { i
   const ports = new Set<number>();
   for (const ip of [get(PROBE_ENV.targetIp), get(PROBE_ENV.mtuTarget), get(PROBE_ENV.serviceIp)]) if (ip) ips.add(ip);
   const host = get(PROBE_ENV.host);
-  if (host && /^[0-9.]+$|:/.test(host)) ips.add(host);
+  if (host && isIP(host) !== 0) ips.add(host);
   const port = get(PROBE_ENV.port);
   if (port) ports.add(Number(port));
   for (const endpoint of (get(PROBE_ENV.endpoints) ?? '').split(' ').filter(Boolean)) {
@@ -48,24 +65,12 @@ export function sourceCaptureEnvironment(spec: ResolvedSpec, probeEnv: { name: s
   if (!captureEnabled(spec)) return { ok: true, env: [] };
   const { ips, ports } = probeTargetsFromEnv(probeEnv);
   const capture = spec.capture!;
-  const built = buildTcpdumpArgv({
-    interface: 'any',
-    filter: {
-      protocol: spec.protocol as CheckProtocol,
-      destinationIps: ips,
-      ...(ports.length === 1 ? { destinationPort: ports[0] } : {}),
-      ...(capture.filter ? { extraFilter: capture.filter } : {}),
-    },
-    snapLength: capture.snapLength,
-    maxPackets: capture.maxPackets,
-  });
-  if (!built.ok) return { ok: false, error: `spec.capture: ${built.error}` };
-  // The probe program adds -w itself; the argv starts after the tcpdump path.
-  const argv = built.argv.slice(1);
+  const built = tcpdumpArguments(spec, { destinationIps: ips, ...(ports.length === 1 ? { destinationPort: ports[0] } : {}) });
+  if (!built.ok) return built;
   return {
     ok: true,
     env: [
-      { name: PROBE_ENV.captureArgv, value: argv.join('\n') },
+      { name: PROBE_ENV.captureArgv, value: built.args.join('\n') },
       { name: PROBE_ENV.captureSeconds, value: String(capture.durationSeconds ?? DEFAULT_CAPTURE_SECONDS) },
     ],
   };
@@ -79,7 +84,7 @@ export function sourceCaptureTarget(spec: ResolvedSpec, probeEnv: { name: string
     ...(ips.length ? { serverIps: ips } : {}),
     ...(ports.length === 1 ? { serverPort: ports[0] } : {}),
     transport: transportOf(spec.protocol),
-    ...(host && !/^[0-9.]+$|:/.test(host) ? { dnsName: host } : {}),
+    ...(host && isIP(host) === 0 ? { dnsName: host } : {}),
   };
 }
 
@@ -171,26 +176,19 @@ export function buildDestinationCaptureContainer(request: RunRequest, target: De
   { ok: true; container: V1EphemeralContainer } | { ok: false; error: string } {
   const { spec, runId } = request;
   const capture = spec.capture!;
-  const built = buildTcpdumpArgv({
-    interface: 'any',
-    filter: {
-      protocol: spec.protocol as CheckProtocol,
-      destinationIps: [target.pod.status!.podIP!],
-      ...(target.port !== undefined ? { destinationPort: target.port } : {}),
-      includeDns: false,
-      ...(capture.filter ? { extraFilter: capture.filter } : {}),
-    },
-    snapLength: capture.snapLength,
-    maxPackets: capture.maxPackets,
+  const built = tcpdumpArguments(spec, {
+    destinationIps: [target.pod.status!.podIP!],
+    ...(target.port !== undefined ? { destinationPort: target.port } : {}),
+    includeDns: false,
   });
-  if (!built.ok) return { ok: false, error: `spec.capture: ${built.error}` };
+  if (!built.ok) return built;
   return {
     ok: true,
     container: {
       name: destinationCaptureContainerName(runId),
       image: spec.probe?.image ?? image,
       imagePullPolicy: spec.probe?.imagePullPolicy ?? 'IfNotPresent',
-      command: ['/bin/bash', '-c', DESTINATION_CAPTURE_SCRIPT, 'netcheck-capture', String(capture.durationSeconds ?? DEFAULT_CAPTURE_SECONDS), ...built.argv.slice(1)],
+      command: ['/bin/bash', '-c', DESTINATION_CAPTURE_SCRIPT, 'netcheck-capture', String(capture.durationSeconds ?? DEFAULT_CAPTURE_SECONDS), ...built.args],
       terminationMessagePolicy: 'File',
       // Read back by the operator for the analysis; the program itself does not use it.
       env: [{ name: DESTINATION_CAPTURE_TARGET_ENV, value: `${target.pod.status!.podIP!}${target.port !== undefined ? ` ${target.port}` : ''}` }],

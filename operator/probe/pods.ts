@@ -278,7 +278,7 @@ export class PodProbeStage implements ProbeStage {
   }
 
   async observe(check: NetworkCheck, runId: string): Promise<RunObservation> {
-    if (check.spec.source.via === 'Ephemeral' && !check.spec.source.node && !check.spec.source.newPod) {
+    if (usesEphemeralSource(check)) {
       const pods = await this.ephemeralRunPods(check, runId);
       return pods.length === 0 ? { state: 'NotFound' } : this.awaitDestinationCaptures(check, runId, observePods(pods, ephemeralContainerName(runId)));
     }
@@ -300,56 +300,57 @@ export class PodProbeStage implements ProbeStage {
 
   async collectCaptures(check: NetworkCheck, spec: ResolvedSpec, runId: string): Promise<CollectedCapture[]> {
     if (!captureEnabled(spec)) return [];
-    const ephemeral = check.spec.source.via === 'Ephemeral' && !check.spec.source.node && !check.spec.source.newPod;
+    const ephemeral = usesEphemeralSource(check);
     const container = ephemeral ? ephemeralContainerName(runId) : 'probe';
     const pods = ephemeral ? await this.ephemeralRunPods(check, runId) : await this.runPods(check, runId);
     const clientIps = pods.map((pod) => pod.status?.podIP).filter((ip): ip is string => Boolean(ip));
     const sources = await Promise.all(pods.map(async (pod): Promise<CollectedCapture> => {
-      const name = pod.metadata!.name!;
       const probeContainer = ephemeral ? pod.spec?.ephemeralContainers?.find((c) => c.name === container) : pod.spec?.containers.find((c) => c.name === container);
       const env = (probeContainer?.env ?? []).filter((e): e is { name: string; value: string } => typeof e.value === 'string');
-      const collected: CollectedCapture = { point: 'source', pod: name, target: sourceCaptureTarget(spec, env) };
+      const collected: CollectedCapture = { point: 'source', pod: pod.metadata!.name!, target: sourceCaptureTarget(spec, env) };
       const statuses = ephemeral ? pod.status?.ephemeralContainerStatuses : pod.status?.containerStatuses;
-      const terminated = statuses?.find((c) => c.name === container)?.state?.terminated;
-      const parsed = parseProbeResult(terminated?.message ?? '');
+      const parsed = parseProbeResult(statuses?.find((c) => c.name === container)?.state?.terminated?.message ?? '');
       const reported = parsed.ok ? parsed.result.capture : undefined;
-      let log: string;
-      try {
-        log = await this.o.core.readNamespacedPodLog({ name, namespace: pod.metadata!.namespace!, container });
-      } catch (err) {
-        return { ...collected, error: `reading the log of ${name} failed: ${refusalMessage(err)}` };
-      }
       if (reported?.status === 'failed') return { ...collected, error: reported.err ?? 'tcpdump failed' };
-      const found = pcapFromLog(String(log));
-      if (found.state === 'Found') return { ...collected, pcap: found.pcap };
-      if (found.state === 'Invalid') return { ...collected, error: found.error };
-      return { ...collected, error: reported?.err ?? (reported ? `tcpdump captured ${reported.packets ?? 0} packets, but the log holds no pcap` : 'the probe reported no capture') };
+      const read = await this.pcapFromContainerLog(pod, container);
+      if (read.state === 'Absent') {
+        return { ...collected, error: reported ? `tcpdump captured ${reported.packets ?? 0} packets, but the log holds no pcap` : 'the probe reported no capture' };
+      }
+      return { ...collected, ...read.capture };
     }));
     const destinationContainer = destinationCaptureContainerName(runId);
     const destinations = await Promise.all((await this.destinationCapturePods(check, runId)).map(async (pod): Promise<CollectedCapture> => {
-      const name = pod.metadata!.name!;
       const container = pod.spec?.ephemeralContainers?.find((c) => c.name === destinationContainer);
       const [ip, port] = (container?.env?.find((e) => e.name === DESTINATION_CAPTURE_TARGET_ENV)?.value ?? '').split(' ');
-      const collected: CollectedCapture = { point: 'destination', pod: name, target: destinationCaptureTarget(spec, ip || undefined, port ? Number(port) : undefined, clientIps) };
+      const collected: CollectedCapture = { point: 'destination', pod: pod.metadata!.name!, target: destinationCaptureTarget(spec, ip || undefined, port ? Number(port) : undefined, clientIps) };
       const state = pod.status?.ephemeralContainerStatuses?.find((c) => c.name === destinationContainer)?.state;
       if (!state?.terminated) return { ...collected, error: `the capture container never ran${state?.waiting?.reason ? ` (${state.waiting.reason})` : ''}` };
-      let log: string;
-      try {
-        log = await this.o.core.readNamespacedPodLog({ name, namespace: pod.metadata!.namespace!, container: destinationContainer });
-      } catch (err) {
-        return { ...collected, error: `reading the log of ${name} failed: ${refusalMessage(err)}` };
-      }
-      const found = pcapFromLog(String(log));
-      if (found.state === 'Found') return { ...collected, pcap: found.pcap };
-      if (found.state === 'Invalid') return { ...collected, error: found.error };
-      return { ...collected, error: `tcpdump wrote no capture: ${String(log).trim().split('\n').slice(-2).join(' ').slice(0, 200)}` };
+      const read = await this.pcapFromContainerLog(pod, destinationContainer);
+      if (read.state === 'Absent') return { ...collected, error: `tcpdump wrote no capture: ${read.log.trim().split('\n').slice(-2).join(' ').slice(0, 200)}` };
+      return { ...collected, ...read.capture };
     }));
     return [...sources, ...destinations];
   }
 
+  /** The pcap a container printed to its log: the capture (pcap or error), or the log when it holds none. */
+  private async pcapFromContainerLog(pod: V1Pod, container: string):
+    Promise<{ state: 'Read'; capture: { pcap: Uint8Array } | { error: string } } | { state: 'Absent'; log: string }> {
+    const name = pod.metadata!.name!;
+    let log: string;
+    try {
+      log = String(await this.o.core.readNamespacedPodLog({ name, namespace: pod.metadata!.namespace!, container }));
+    } catch (err) {
+      return { state: 'Read', capture: { error: `reading the log of ${name} failed: ${refusalMessage(err)}` } };
+    }
+    const found = pcapFromLog(log);
+    if (found.state === 'Found') return { state: 'Read', capture: { pcap: found.pcap } };
+    if (found.state === 'Invalid') return { state: 'Read', capture: { error: found.error } };
+    return { state: 'Absent', log };
+  }
+
   async cleanup(check: NetworkCheck, runId: string): Promise<void> {
     // Ephemeral containers cannot be removed from a pod (why via: Ephemeral is opt-in); they have exited.
-    if (check.spec.source.via === 'Ephemeral') return;
+    if (usesEphemeralSource(check)) return;
     const pods = await this.runPods(check, runId);
     await Promise.all(pods.map(async (pod) => {
       try {
@@ -359,6 +360,11 @@ export class PodProbeStage implements ProbeStage {
       }
     }));
   }
+}
+
+/** via: Ephemeral applies to pod sources only; node and newPod sources always get a probe pod. */
+function usesEphemeralSource(check: NetworkCheck): boolean {
+  return check.spec.source.via === 'Ephemeral' && !check.spec.source.node && !check.spec.source.newPod;
 }
 
 /** Pure: what a run's pods say about the run. */
