@@ -339,9 +339,7 @@ export class NetworkCheckReconciler {
       }
       status.capture = plan.status;
     }
-    const appended = appendHistory(previousHistory, entry, spec.historyLimit) as HistoryEntry[];
-    if (appended[0] && entry.captureSecrets) appended[0].captureSecrets = entry.captureSecrets;
-    const pruned = pruneCaptureSecrets(previousHistory, appended);
+    const pruned = pruneCaptureSecrets(previousHistory, appendHistory(previousHistory, entry, spec.historyLimit));
     status.history = pruned.history;
     const plan = planRun({ ...check, status }, now);
     status.nextRunTime = plan.nextRunTime;

@@ -18,6 +18,8 @@ export interface HistoryEntry {
   failedLayer?: string;
   reason?: string;
   durationMs?: number;
+  /** The Secrets holding the run's packet captures (pruned with the entry). */
+  captureSecrets?: string[];
 }
 
 function withoutUndefined(entry: HistoryEntry): HistoryEntry {
@@ -25,6 +27,7 @@ function withoutUndefined(entry: HistoryEntry): HistoryEntry {
   if (entry.failedLayer !== undefined) clean.failedLayer = entry.failedLayer;
   if (entry.reason !== undefined) clean.reason = entry.reason;
   if (entry.durationMs !== undefined) clean.durationMs = entry.durationMs;
+  if (entry.captureSecrets !== undefined) clean.captureSecrets = entry.captureSecrets;
   return clean;
 }
 

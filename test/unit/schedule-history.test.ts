@@ -39,6 +39,12 @@ describe('history: appendHistory', () => {
     expect(appendHistory(history, entry(1), -3)).to.deep.equal([]);
   });
 
+  it('keeps the capture Secrets an entry names, and drops undefined fields', () => {
+    const entry = { time: '2025-06-02T10:00:00Z', result: 'Unhealthy', reason: undefined, captureSecrets: ['c-cap-g1-x-src'] } as HistoryEntry;
+    expect(appendHistory([], entry, 5)).to.deep.equal([{ time: '2025-06-02T10:00:00Z', result: 'Unhealthy', captureSecrets: ['c-cap-g1-x-src'] }]);
+    expect(Object.keys(appendHistory([], entry, 5)[0]!)).to.not.include('reason');
+  });
+
   it('replaces the newest entry when the same run is appended again (retried status update)', () => {
     const history = appendHistory([entry(1), entry(0)], { ...entry(1, 'Unhealthy'), failedLayer: 'DNS' });
     expect(history).to.have.length(2);
