@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NetworkCheck, NetworkCheckSpec } from '../../operator/api/types.generated.ts';
 import type { Manager } from '../../operator/controller/manager.ts';
-import { BACKEND_PORTS, TestCluster, waitFor, type Backend, type Undo } from '../support/cluster.ts';
+import { BACKEND_PORTS, TestCluster, useUndos, waitFor, type Backend } from '../support/cluster.ts';
 import { CheckClient, GROUP, PLURAL, VERSION, startClusterOperator } from '../support/operator.ts';
 
 describe('packet capture end to end on the local cluster', function () {
@@ -22,7 +22,7 @@ describe('packet capture end to end on the local cluster', function () {
   // A namespace the checks' tenant does not own (the operator watches it, as a cluster-wide one would).
   let other: string;
   let elsewhere: Backend;
-  const undos: Undo[] = [];
+  const undos = useUndos();
   let counter = 0;
   const workDir = mkdtempSync(join(tmpdir(), 'netcheck-capture-e2e-'));
 
@@ -62,10 +62,6 @@ describe('packet capture end to end on the local cluster', function () {
       cluster.createBackend({ namespace: other, name: 'elsewhere', replicas: 1 }),
     ]);
     manager = await startClusterOperator(cluster, [namespace, other]);
-  });
-
-  afterEach(async () => {
-    while (undos.length) await undos.pop()!();
   });
 
   after(async () => {

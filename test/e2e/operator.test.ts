@@ -6,7 +6,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import type { NetworkCheck, NetworkCheckSpec } from '../../operator/api/types.generated.ts';
 import type { Manager } from '../../operator/controller/manager.ts';
-import { BACKEND_PORTS, TestCluster, waitFor, type Backend, type Undo } from '../support/cluster.ts';
+import { BACKEND_PORTS, TestCluster, useUndos, waitFor, type Backend } from '../support/cluster.ts';
 import { CheckClient, startClusterOperator } from '../support/operator.ts';
 
 describe('operator end to end on the local cluster', function () {
@@ -17,7 +17,7 @@ describe('operator end to end on the local cluster', function () {
   let namespace: string;
   let backend: Backend;
   let sourcePod: V1Pod;
-  const undos: Undo[] = [];
+  const undos = useUndos();
   let counter = 0;
 
   const startOperator = async () => { manager = await startClusterOperator(cluster, [namespace]); };
@@ -42,10 +42,6 @@ describe('operator end to end on the local cluster', function () {
     backend = await cluster.createBackend({ namespace, name: 'backend', replicas: 2 });
     sourcePod = await cluster.startPod({ namespace, name: 'web', labels: { app: 'web', tier: 'front' } });
     await startOperator();
-  });
-
-  afterEach(async () => {
-    while (undos.length) await undos.pop()!();
   });
 
   after(async () => {

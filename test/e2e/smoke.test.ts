@@ -3,8 +3,8 @@
 // kube-proxy's iptables rules carry Service traffic, CoreDNS answers cluster names (and nothing else),
 // and the NetworkPolicy enforcer really blocks and reopens a connection.
 import { expect } from 'chai';
-import { BACKEND_PORTS, TestCluster, runHost, waitFor } from '../support/cluster.ts';
-import type { Backend, CommandResult, Undo } from '../support/cluster.ts';
+import { BACKEND_PORTS, TestCluster, runHost, undoAll, useUndos, waitFor } from '../support/cluster.ts';
+import type { Backend, CommandResult } from '../support/cluster.ts';
 
 const PROBE_TOOLS = ['bash', 'dig', 'nslookup', 'curl', 'nc', 'ping', 'tracepath', 'traceroute', 'mtr', 'tcpdump',
   'iptables', 'conntrack', 'ip', 'ss', 'jq'];
@@ -16,7 +16,7 @@ describe('local cluster smoke', function () {
   let cluster: TestCluster;
   let namespace: string;
   let backend: Backend;
-  const undos: Undo[] = [];
+  const undos = useUndos();
 
   const curlFrom = (pod: string, url: string): Promise<CommandResult> =>
     cluster.exec(namespace, pod, ['curl', '-sS', '--max-time', '3', url]);
@@ -30,10 +30,6 @@ describe('local cluster smoke', function () {
       cluster.startPod({ namespace, name: 'client', labels: { role: 'client' } }),
       cluster.startPod({ namespace, name: 'stranger', labels: { role: 'stranger' } }),
     ]);
-  });
-
-  afterEach(async () => {
-    while (undos.length > 0) await undos.pop()?.();
   });
 
   after(async function () {
@@ -119,7 +115,7 @@ describe('local cluster smoke', function () {
     expect(echo.stdout.trim()).to.equal('');
 
     // Removing the policies restores the open default.
-    while (undos.length > 0) await undos.pop()?.();
+    await undoAll(undos);
     await waitFor('the connection to reopen for everyone', async () => (await curlFrom('stranger', url)).exitCode === 0, 15_000, 200);
   });
 
@@ -240,7 +236,7 @@ describe('fault injections of test/support/cluster.ts', function () {
   let cluster: TestCluster;
   let namespace: string;
   let backend: Backend;
-  const undos: Undo[] = [];
+  const undos = useUndos();
   const curl = (url: string) => cluster.exec(namespace, 'client', ['curl', '-sS', '-o', '/dev/null', '--max-time', '2', url]);
   const reachable = async (url: string) => (await curl(url)).exitCode === 0;
 
@@ -254,13 +250,8 @@ describe('fault injections of test/support/cluster.ts', function () {
     ]);
   });
 
-  afterEach(async () => {
-    while (undos.length > 0) await undos.pop()?.();
-  });
-
   after(async function () {
     this.timeout(120_000);
-    while (undos.length > 0) await undos.pop()?.();
     if (cluster && namespace) await cluster.deleteNamespace(namespace, { wait: true });
   });
 
@@ -355,7 +346,7 @@ describe('local cluster: a second node (its own network namespace, pod CIDR and 
   let backend: Backend;
   let first: string;
   let second: string;
-  const undos: Undo[] = [];
+  const undos = useUndos();
   const curlFrom = (pod: string, url: string) => cluster.exec(namespace, pod, ['curl', '-sS', '-o', '/dev/null', '--max-time', '2', url]);
   const reachable = async (pod: string, url: string) => (await curlFrom(pod, url)).exitCode === 0;
 
@@ -374,13 +365,8 @@ describe('local cluster: a second node (its own network namespace, pod CIDR and 
     ]);
   });
 
-  afterEach(async () => {
-    while (undos.length > 0) await undos.pop()?.();
-  });
-
   after(async function () {
     this.timeout(120_000);
-    while (undos.length > 0) await undos.pop()?.();
     if (cluster && namespace) await cluster.deleteNamespace(namespace, { wait: true });
   });
 

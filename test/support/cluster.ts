@@ -739,6 +739,22 @@ export interface DropRule {
 }
 
 /** Wraps an undo so that calling it twice does the work once. */
+/** Runs, newest first, every undo the list still holds. */
+export async function undoAll(undos: Undo[]): Promise<void> {
+  while (undos.length > 0) await undos.pop()!();
+}
+
+/**
+ * A suite's list of fault undos: drained after each test, and once more after the suite (before the
+ * suite's own after hooks registered later), for faults a failed hook left behind.
+ */
+export function useUndos(): Undo[] {
+  const undos: Undo[] = [];
+  afterEach(() => undoAll(undos));
+  after(() => undoAll(undos));
+  return undos;
+}
+
 export function once(undo: () => Promise<void>): Undo {
   let done: Promise<void> | undefined;
   return () => (done ??= undo());
