@@ -138,7 +138,11 @@ describe('NetworkCheck controller on a real API server', function () {
     }, 15_000, 50);
     expect(Date.now() - recoveryStarted).to.be.below(5_000);
     expect(recovered.status!.result).to.equal('Running');
-    expect(stage.started.filter((r) => r.check.metadata?.name === 'missing-source')).to.have.length(1);
+    // The run is recorded in status before its probes start, so the start may trail the status by a moment.
+    const starts = () => stage.started.filter((r) => r.check.metadata?.name === 'missing-source');
+    await waitFor('the run to start', async () => starts().length > 0 || undefined, 5_000, 20);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(starts()).to.have.length(1);
   });
 
   it('does not rewrite status when nothing changed', async () => {
