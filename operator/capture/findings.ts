@@ -8,7 +8,8 @@ import { dnsRcodeName, dnsTypeName } from './decode.ts';
 import type { QuotedPacket } from './decode.ts';
 import { CaptureReason } from './model.ts';
 import type { CaptureAnalysis, DnsTransaction, EchoFlow, Finding, IcmpErrorEvent, Severity, TargetExchange, UdpFlow } from './model.ts';
-import { describeServers, endpointText, plural, seconds } from './wording.ts';
+import { describeServers, endpointText, seconds } from './wording.ts';
+import { plural } from '../util/text.ts';
 
 const ICMPV4_UNREACHABLE_CODES: Readonly<Record<number, string>> = {
   0: 'network unreachable',

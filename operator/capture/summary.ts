@@ -2,6 +2,7 @@
 
 import { dnsRcodeName } from './decode.ts';
 import type { CaptureAnalysis, CapturePoint, CaptureReason, Severity } from './model.ts';
+import { clip } from '../util/text.ts';
 
 /** The compact per-point summary written into status (a few hundred bytes). */
 export interface CaptureSummary {
@@ -21,10 +22,6 @@ export interface CaptureSummary {
 
 export const MAX_SUMMARY_MESSAGE_LENGTH = 200;
 
-function clip(text: string): string {
-  return text.length <= MAX_SUMMARY_MESSAGE_LENGTH ? text : `${text.slice(0, MAX_SUMMARY_MESSAGE_LENGTH - 3)}...`;
-}
-
 export function summarizeCapture(analysis: CaptureAnalysis): CaptureSummary {
   const summary: CaptureSummary = {
     point: analysis.point,
@@ -32,7 +29,7 @@ export function summarizeCapture(analysis: CaptureAnalysis): CaptureSummary {
     durationSeconds: Math.round(analysis.durationSeconds * 10) / 10,
     reason: analysis.verdict.reason,
     severity: analysis.verdict.severity,
-    message: clip(analysis.verdict.message),
+    message: clip(analysis.verdict.message, MAX_SUMMARY_MESSAGE_LENGTH, '...'),
   };
   if (analysis.packets.undecodable > 0) summary.undecodable = analysis.packets.undecodable;
   const flows = analysis.tcpFlows.filter((flow) => flow.matchesTarget);

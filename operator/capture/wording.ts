@@ -2,10 +2,6 @@
 
 import type { Endpoint } from './model.ts';
 
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
-}
-
 export function seconds(value: number): string {
   return `${Math.max(0, value).toFixed(1)} s`;
 }

@@ -11,6 +11,7 @@ import { analyzeCapture, attributeHop, summarizeCapture, type CaptureAnalysis, t
 import { DEFAULT_SNAP_LENGTH } from '../capture/filter.ts';
 import { buildCaptureSecret } from '../capture/secret.ts';
 import type { CollectedCapture } from '../probe/stage.ts';
+import { clip, sentence, upperFirst } from '../util/text.ts';
 
 export type { CollectedCapture };
 
@@ -38,10 +39,6 @@ export interface CapturePlanInput {
 
 const POINT_NAME: Record<CapturePoint, CapturePointStatus['point']> = { source: 'Source', destination: 'Destination' };
 
-function clip(text: string, max = MAX_MESSAGE): string {
-  return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
-}
-
 /** Pure: analyses every pcap, decides whether to keep them, and builds the status and Secrets. */
 export function planCapture(input: CapturePlanInput): CapturePlan {
   const { check, spec, runId, captures } = input;
@@ -54,7 +51,7 @@ export function planCapture(input: CapturePlanInput): CapturePlan {
     points.push(point);
     if (!capture.pcap) {
       point.reason = 'CaptureFailed';
-      point.message = clip(`No capture from ${capture.pod}: ${capture.error ?? 'the probe printed none'}.`);
+      point.message = clip(`No capture from ${capture.pod}: ${capture.error ?? 'the probe printed none'}.`, MAX_MESSAGE, '...');
       continue;
     }
     let analysis: CaptureAnalysis;
@@ -62,7 +59,7 @@ export function planCapture(input: CapturePlanInput): CapturePlan {
       analysis = analyzeCapture(capture.pcap, { point: capture.point, ...(capture.target ? { target: capture.target } : {}) });
     } catch (err) {
       point.reason = 'CaptureFailed';
-      point.message = clip(`The capture from ${capture.pod} is not a pcap file: ${(err as Error).message}.`);
+      point.message = clip(`The capture from ${capture.pod} is not a pcap file: ${(err as Error).message}.`, MAX_MESSAGE, '...');
       continue;
     }
     analyses.push(analysis);
@@ -71,7 +68,7 @@ export function planCapture(input: CapturePlanInput): CapturePlan {
       packets: summary.packets,
       durationSeconds: Math.round(summary.durationSeconds),
       reason: summary.reason,
-      message: clip(sentence(summary.message)),
+      message: clip(capitalSentence(summary.message), MAX_MESSAGE, '...'),
       ...(summary.tcp ? { tcp: summary.tcp } : {}),
       ...(summary.icmp ? { icmp: summary.icmp } : {}),
       ...(summary.dns ? { dns: summary.dns } : {}),
@@ -88,13 +85,12 @@ export function planCapture(input: CapturePlanInput): CapturePlan {
     }
   }
   const state: CaptureStatus['state'] = analyses.length === 0 ? 'Failed' : keep ? 'Kept' : 'Discarded';
-  return { status: { runId, state, conclusion: clip(conclude(analyses, points), 1024), points }, secrets };
+  return { status: { runId, state, conclusion: clip(conclude(analyses, points), 1024, '...'), points }, secrets };
 }
 
-function sentence(text: string): string {
-  const trimmed = text.trim();
-  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
-  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+/** One capitalised sentence. */
+function capitalSentence(text: string): string {
+  return sentence(upperFirst(text.trim()));
 }
 
 /** Where the packets stopped: with both ends captured, the hop; with one, that point's verdict. */
@@ -105,10 +101,10 @@ function conclude(analyses: CaptureAnalysis[], points: CapturePointStatus[]): st
     // The destination that saw this exchange at all, else the first one.
     const destination = destinations.find((d) => d.exchange.requests > 0) ?? destinations[0]!;
     const hop = attributeHop(source, destination);
-    return sentence(`${hop.reason}: ${hop.message}`);
+    return capitalSentence(`${hop.reason}: ${hop.message}`);
   }
-  if (source) return sentence(`At the source: ${source.verdict.message}`);
-  if (destinations[0]) return sentence(`At the destination: ${destinations[0].verdict.message}`);
+  if (source) return capitalSentence(`At the source: ${source.verdict.message}`);
+  if (destinations[0]) return capitalSentence(`At the destination: ${destinations[0].verdict.message}`);
   const failed = points.find((p) => p.message)?.message;
   return failed ?? 'No capture point produced a capture.';
 }

@@ -9,15 +9,10 @@ import type { NetworkCheck, NetworkCheckStatus } from '../api/types.generated.ts
 import type { ListResult } from './informer.ts';
 import type { EventSink, StatusWriter } from './networkcheck.ts';
 import { mergePatchFor } from './status.ts';
+import { httpStatus } from '../util/http-status.ts';
 
-export function httpStatus(err: unknown): number | undefined {
-  if (err && typeof err === 'object') {
-    const e = err as { code?: unknown; statusCode?: unknown };
-    if (typeof e.code === 'number') return e.code;
-    if (typeof e.statusCode === 'number') return e.statusCode;
-  }
-  return undefined;
-}
+/** Re-exported for the controller's modules; the probe-pod code imports it from util directly. */
+export { httpStatus };
 
 export const isConflict = (err: unknown) => httpStatus(err) === 409;
 export const isNotFound = (err: unknown) => httpStatus(err) === 404;

@@ -19,7 +19,7 @@ import {
 const DESTINATION_CAPTURE_START_TIMEOUT_MS = 20_000;
 const DESTINATION_CAPTURE_SETTLE_MS = 500;
 import { parseProbeResult, probeRunBudgetSeconds } from './result.ts';
-import { httpStatus } from '../controller/kube.ts';
+import { httpStatus } from '../util/http-status.ts';
 
 export const PROBE_SCRIPT_PATH = fileURLToPath(new URL('./netcheck-probe.sh', import.meta.url));
 
