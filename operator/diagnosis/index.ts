@@ -8,17 +8,22 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { condition, Result } from '../api/conditions.ts';
 import { collectEvidence, kubeEvidenceReader, type CollectOptions, type Evidence, type EvidenceReader } from './evidence.ts';
-import { analyze, clip, findingsToConditions, type Analysis, type DiagnosisOptions, type LayerFinding } from './ladder.ts';
-import { Cause, LADDER, LayerCondition, LayerReason, PROBE_LAYER } from './reasons.ts';
-import { determineRootCause, renderReproduce, summaryText, type RootCause } from './rootcause.ts';
+import type { Analysis, DiagnosisOptions, LayerFinding } from './analysis.ts';
+import { analyze, findingsToConditions, LADDER, LayerCondition } from './layers/index.ts';
+import { Cause, LayerReason, PROBE_LAYER } from './reasons.ts';
+import { renderReproduce } from './reproduce.ts';
+import { determineRootCause, summaryText, type RootCause } from './rootcause.ts';
+import { clip } from '../util/text.ts';
+import { MAX_CONDITION_MESSAGE } from './text.ts';
 import type { Diagnose, DiagnosisInput, Verdict } from './verdict.ts';
 
 export type { Evidence, EvidenceReader } from './evidence.ts';
-export type { Analysis, DiagnosisOptions } from './ladder.ts';
+export type { Analysis, DiagnosisOptions } from './analysis.ts';
 export type { RootCause } from './rootcause.ts';
 export { collectEvidence, kubeEvidenceReader, EVIDENCE_RBAC_RULES } from './evidence.ts';
-export { Cause, HealthyReason, Layer, LayerCondition, LayerReason, LADDER, PROBE_LAYER } from './reasons.ts';
-export { shellJoin, shellQuote } from './rootcause.ts';
+export { Cause, HealthyReason, LayerReason, PROBE_LAYER } from './reasons.ts';
+export { Layer, LayerCondition, LADDER } from './layers/index.ts';
+export { shellJoin, shellQuote } from './reproduce.ts';
 
 export interface CreateDiagnoseOptions extends DiagnosisOptions, CollectOptions {}
 
@@ -30,7 +35,7 @@ function layersWithCause(findings: readonly LayerFinding[], rootCause: RootCause
     if (rootCause.severity !== 'failure' && rootCause.severity !== 'error') return finding;
     // The layer's own evidence follows the cause, without repeating what the summary already says.
     const extra = finding.message.split(/(?<=\.)\s+/).filter((part) => !rootCause.summary.includes(part.replace(/\.$/, ''))).join(' ');
-    return { ...finding, status: 'False' as const, reason: rootCause.reason, message: clip(extra ? `${rootCause.summary} ${extra}` : rootCause.summary) };
+    return { ...finding, status: 'False' as const, reason: rootCause.reason, message: clip(extra ? `${rootCause.summary} ${extra}` : rootCause.summary, MAX_CONDITION_MESSAGE) };
   });
 }
 

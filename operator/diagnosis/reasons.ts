@@ -1,52 +1,10 @@
-// The diagnosis vocabulary: ladder layers, the condition type of each layer, and the reasons the
-// diagnosis writes. Everything here is part of the API a user sees (`kubectl get networkchecks` shows
-// failedLayer and reason; alerts, dashboards and GitOps health checks match on them), so names are
-// CamelCase and STABLE once released: add new ones, never rename.
-
-/** The rungs of the ladder, in the order they are worked through (../shared/failure-modes.md). */
-export const Layer = {
-  Source: 'Source',
-  DNS: 'DNS',
-  Endpoints: 'Endpoints',
-  Service: 'Service',
-  PodIP: 'PodIP',
-  NetworkPolicy: 'NetworkPolicy',
-  Node: 'Node',
-  CNI: 'CNI',
-  MTU: 'MTU',
-  NorthSouth: 'NorthSouth',
-} as const;
-export type LayerName = (typeof Layer)[keyof typeof Layer];
+// The diagnosis vocabulary: the reasons the diagnosis writes. The layers and their condition types
+// belong to the layer modules (layers/<layer>.ts). Everything here is part of the API a user sees
+// (`kubectl get networkchecks` shows failedLayer and reason; alerts, dashboards and GitOps health
+// checks match on them), so names are CamelCase and STABLE once released: add new ones, never rename.
 
 /** status.failedLayer when the probe itself could not run: an operator problem, not a network layer. */
 export const PROBE_LAYER = 'Probe';
-
-export const LADDER: readonly LayerName[] = [
-  Layer.Source,
-  Layer.DNS,
-  Layer.Endpoints,
-  Layer.Service,
-  Layer.PodIP,
-  Layer.NetworkPolicy,
-  Layer.Node,
-  Layer.CNI,
-  Layer.MTU,
-  Layer.NorthSouth,
-];
-
-/** One condition per layer, positive polarity: True means the layer works. */
-export const LayerCondition: Record<LayerName, string> = {
-  Source: 'SourceReady',
-  DNS: 'DNSResolved',
-  Endpoints: 'EndpointsReady',
-  Service: 'ServiceReachable',
-  PodIP: 'PodReachable',
-  NetworkPolicy: 'NetworkPolicyAllows',
-  Node: 'NodeForwarding',
-  CNI: 'CNIHealthy',
-  MTU: 'PathMTU',
-  NorthSouth: 'NorthSouthReady',
-};
 
 /**
  * Root causes: status.reason of an Unhealthy or Error check, and the reason of the layer condition

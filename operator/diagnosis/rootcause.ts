@@ -11,33 +11,27 @@
 // discovery) never fail a check whose connection works: they become the reason of a Healthy result.
 //
 // Pure: the same analysis gives the same cause.
-import { DEFAULT_PROBE_IMAGE } from '../api/defaults.ts';
-import {
-  denyingPolicies,
-  describeConnect,
-  describeHttp,
-  endpointsCause,
-  hostPort,
-  ingressControllersDown,
-  kubeProxyBroken,
-  kubeProxyText,
-  listText,
-  plural,
-  podRef,
-  podStateText,
-  type Analysis,
-  type PodOutcome,
-  type PolicyFlow,
-  type ServiceAttempt,
-  type Vantage,
-} from './ladder.ts';
+import type { Analysis, PodOutcome, ServiceAttempt, Vantage } from './analysis.ts';
+import { hostPort, listText, plural, sentence, upperFirst } from '../util/text.ts';
+import { describeConnect, describeHttp, podRef, podStateText } from './text.ts';
+import { endpointsFault as endpointsCause } from './layers/endpoints.ts';
+import { denyingPolicies, type PolicyFlow } from './layers/policy.ts';
+import { kubeProxyBroken, kubeProxyText } from './layers/node.ts';
+import { ingressControllersDown } from './layers/north-south.ts';
+import { Layer, type LayerName } from './layers/index.ts';
+import { connectCommand as cc, digCommand as dc, fromSource as fs, httpCommand as hc, kubectl, onNode as on, toolArgSafe, type Argv } from './reproduce.ts';
 import type { HttpResult, IcmpResult } from '../probe/result.ts';
 import { formatLabels } from './labels.ts';
 import { formatPolicyRefs, type PolicyRef } from './netpol.ts';
-import { Cause, HealthyReason, Layer, PROBE_LAYER, type LayerName } from './reasons.ts';
+import { Cause, HealthyReason, PROBE_LAYER } from './reasons.ts';
 import { DNS_NAMESPACE, DNS_POD_LABEL, KUBE_PROXY_LABEL, SERVICE_NAME_LABEL, selectorString } from './evidence.ts';
 
-export type Argv = readonly string[];
+const fromSource = (a: Analysis, argv: Argv) => fs(a.repro, argv);
+const onNode = (a: Analysis, node: string, argv: Argv) => on(a.repro, node, argv);
+const connectCommand = (a: Analysis, ip: string | undefined, port: number | undefined) => cc(a.repro, a.transport, ip, port);
+const httpCommand = (a: Analysis, attempt: Parameters<typeof hc>[1]) => hc(a.repro, attempt);
+const digCommand = (a: Analysis, name: string | undefined) => dc(a.repro, name);
+
 export type Severity = 'ok' | 'warning' | 'failure' | 'error';
 
 export interface RootCause {
@@ -55,76 +49,6 @@ export interface RootCause {
 }
 
 export const MAX_SUMMARY_LENGTH = 4000;
-export const MAX_REPRODUCE_COMMANDS = 10;
-export const MAX_REPRODUCE_LENGTH = 2048;
-
-// ---------------------------------------------------------------------------------------------------
-// Shell quoting: every value reaches the user's shell as ONE word, whatever it contains.
-
-const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/** POSIX shell quoting: safe words as they are, everything else in single quotes ('\'' for a quote). */
-export function shellQuote(word: string): string {
-  if (word === '') return "''";
-  if (SHELL_SAFE.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-export function shellJoin(argv: Argv): string {
-  return argv.map(shellQuote).join(' ');
-}
-
-/** A value a tool would read as an option, or that is not a plain host/IP: never passed to a tool. */
-function toolArgSafe(value: string | undefined): value is string {
-  return value !== undefined && /^[A-Za-z0-9_[\]][A-Za-z0-9_.:%[\]-]*$/.test(value);
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Reproduce commands.
-
-function fromSource(a: Analysis, argv: Argv): Argv {
-  const { repro } = a;
-  const image = `--image=${repro.image || DEFAULT_PROBE_IMAGE}`;
-  if (repro.sourceNode) return ['kubectl', 'debug', `node/${repro.sourceNode}`, '-it', image, '--', ...argv];
-  if (repro.newPodLabels) {
-    const labels = selectorString(repro.newPodLabels);
-    return ['kubectl', '-n', repro.namespace, 'run', 'netcheck-debug', '--rm', '-it', '--restart=Never', image, ...(labels ? [`--labels=${labels}`] : []), '--', ...argv];
-  }
-  return ['kubectl', '-n', repro.namespace, 'debug', '-it', `pod/${repro.sourcePod ?? '<source-pod>'}`, image, '--', ...argv];
-}
-
-function onNode(a: Analysis, node: string, argv: Argv): Argv {
-  return ['kubectl', 'debug', `node/${node}`, '-it', '--profile=sysadmin', `--image=${a.repro.image || DEFAULT_PROBE_IMAGE}`, '--', ...argv];
-}
-
-function connectCommand(a: Analysis, ip: string | undefined, port: number | undefined): Argv[] {
-  if (!toolArgSafe(ip) || port === undefined) return [];
-  const seconds = String(a.repro.timeoutSeconds);
-  return [fromSource(a, a.transport === 'UDP' ? ['nc', '-vzu', '-w', seconds, ip, String(port)] : ['nc', '-vz', '-w', seconds, ip, String(port)])];
-}
-
-function httpCommand(a: Analysis, attempt: { connect?: { ip: string; port: number }; http?: { url?: string } }): Argv[] {
-  const url = attempt.http?.url;
-  if (!url || !/^https?:\/\//.test(url)) return [];
-  const argv = ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total}s\\n', '--max-time', String(a.repro.timeoutSeconds)];
-  const connect = attempt.connect;
-  const urlHost = /^https?:\/\/(\[[^\]]+\]|[^/:]+)/.exec(url)?.[1];
-  if (connect && urlHost && toolArgSafe(connect.ip) && urlHost !== connect.ip && urlHost !== `[${connect.ip}]`) {
-    const to = connect.ip.includes(':') ? `[${connect.ip}]` : connect.ip;
-    argv.push('--connect-to', `${urlHost}:${connect.port}:${to}:${connect.port}`);
-  }
-  argv.push('--', url);
-  return [fromSource(a, argv)];
-}
-
-function digCommand(a: Analysis, name: string | undefined): Argv[] {
-  if (!toolArgSafe(name)) return [];
-  return [fromSource(a, ['cat', '/etc/resolv.conf']), fromSource(a, ['dig', '+search', '+tries=1', `+time=${a.repro.timeoutSeconds}`, name])];
-}
-
-function kubectl(namespace: string | undefined, ...args: string[]): Argv {
-  return namespace ? ['kubectl', '-n', namespace, ...args] : ['kubectl', ...args];
-}
 
 function ingressControllerRepro(a: Analysis): Argv[] {
   const controllers = a.evidence.ingressControllerPods;
@@ -145,14 +69,6 @@ function cause(layer: RootCause['layer'], reason: string, severity: Severity, su
   return { layer, reason, severity, summary, fix, reproduce };
 }
 
-function upperFirst(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function sentence(text: string): string {
-  const trimmed = text.trim();
-  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
-}
 
 function sourceText(a: Analysis): string {
   return a.vantages[0]?.label ?? (a.repro.sourcePod ? `pod ${a.namespace}/${a.repro.sourcePod}` : 'the source');
@@ -817,17 +733,6 @@ function decideBlockedDns(a: Analysis): RootCause {
 
 // ---------------------------------------------------------------------------------------------------
 // Rendering.
-
-/** The reproduce commands as shell lines: at most 10, each at most 2048 characters, no duplicates. */
-export function renderReproduce(commands: readonly Argv[]): string[] {
-  const lines: string[] = [];
-  for (const argv of commands) {
-    const line = shellJoin(argv);
-    if (line.length <= MAX_REPRODUCE_LENGTH && !lines.includes(line)) lines.push(line);
-    if (lines.length === MAX_REPRODUCE_COMMANDS) break;
-  }
-  return lines;
-}
 
 /** Summary and fix as one status.summary text (the CRD allows 4096 characters). */
 export function summaryText(rootCause: RootCause): string {

@@ -14,7 +14,8 @@ import {
   type EvidenceReader,
 } from '../../operator/diagnosis/evidence.ts';
 import { createDiagnose } from '../../operator/diagnosis/index.ts';
-import { Cause, HealthyReason, LayerCondition, LayerReason } from '../../operator/diagnosis/reasons.ts';
+import { Cause, HealthyReason, LayerReason } from '../../operator/diagnosis/reasons.ts';
+import { LayerCondition } from '../../operator/diagnosis/layers/index.ts';
 import { matchesLabelSelector } from '../../operator/diagnosis/labels.ts';
 import {
   WORLD,

@@ -1,9 +1,9 @@
 // The ladder's details beyond the scenario table: how probe documents are read (errors, several
 // probe pods, truncation), the condition shape, and the hints a message carries.
 import { expect } from 'chai';
-import { analyze } from '../../operator/diagnosis/ladder.ts';
 import { diagnoseFromEvidence } from '../../operator/diagnosis/index.ts';
-import { Cause, HealthyReason, LADDER, LayerCondition, LayerReason } from '../../operator/diagnosis/reasons.ts';
+import { Cause, HealthyReason, LayerReason } from '../../operator/diagnosis/reasons.ts';
+import { analyze, LADDER, LayerCondition } from '../../operator/diagnosis/layers/index.ts';
 import {
   WORLD,
   buildNetworkCheck,

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import type { NetworkCheckSpec } from '../../operator/api/types.generated.ts';
 import type { Evidence } from '../../operator/diagnosis/evidence.ts';
 import { diagnoseFromEvidence } from '../../operator/diagnosis/index.ts';
-import { Cause, HealthyReason, Layer, LayerCondition } from '../../operator/diagnosis/reasons.ts';
+import { Cause, HealthyReason } from '../../operator/diagnosis/reasons.ts';
+import { Layer, LayerCondition } from '../../operator/diagnosis/layers/index.ts';
 import { parseProbeResult, type DnsResult, type ProbeResult } from '../../operator/probe/result.ts';
 import {
   WORLD,

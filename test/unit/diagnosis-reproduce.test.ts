@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diagnoseFromEvidence } from '../../operator/diagnosis/index.ts';
-import { renderReproduce, shellJoin, shellQuote } from '../../operator/diagnosis/rootcause.ts';
+import { renderReproduce, shellJoin, shellQuote } from '../../operator/diagnosis/reproduce.ts';
 import {
   WORLD,
   buildNetworkCheck,
