@@ -12,14 +12,14 @@ import type { Analysis, DiagnosisOptions, LayerFinding } from './analysis.ts';
 import { analyze, findingsToConditions, LADDER, LayerCondition } from './layers/index.ts';
 import { Cause, LayerReason, PROBE_LAYER } from './reasons.ts';
 import { renderReproduce } from './reproduce.ts';
-import { determineRootCause, summaryText, type RootCause } from './rootcause.ts';
+import { determineRootCause, summaryText, type RootCause } from './causes/chain.ts';
 import { clip } from '../util/text.ts';
 import { MAX_CONDITION_MESSAGE } from './text.ts';
 import type { Diagnose, DiagnosisInput, Verdict } from './verdict.ts';
 
 export type { Evidence, EvidenceReader } from './evidence.ts';
 export type { Analysis, DiagnosisOptions } from './analysis.ts';
-export type { RootCause } from './rootcause.ts';
+export type { RootCause } from './causes/chain.ts';
 export { collectEvidence, kubeEvidenceReader, EVIDENCE_RBAC_RULES } from './evidence.ts';
 export { Cause, HealthyReason, LayerReason, PROBE_LAYER } from './reasons.ts';
 export { Layer, LayerCondition, LADDER } from './layers/index.ts';

@@ -163,9 +163,16 @@ function dnsServersText(servers: DnsServers | undefined): string {
   return ` DNS servers: ${servers.podsReady}/${servers.podsTotal} DNS pods ready, ${service} has ${plural(servers.endpointsReady, 'ready endpoint')}${notReady}.`;
 }
 
-/** The symptom of a failed lookup, as the DNS layer reports it. */
-function failedLookupReason(dns: DnsAnalysis): string {
+/**
+ * What the DNS evidence says about a failed lookup: the server's answer (NXDOMAIN, NODATA, SERVFAIL or
+ * REFUSED), else why no answer came (policy blocks UDP port 53 to some DNS pod, no server can answer),
+ * else a plain timeout. The one place that weighs them: the layer's condition and the cause chain's
+ * DNS rules both read it.
+ */
+export function lookupFailure(dns: DnsAnalysis): string | undefined {
   switch (dns.failed?.dns.status) {
+    case undefined:
+      return undefined;
     case 'nxdomain':
       return Cause.NameNotFound;
     case 'nodata':
@@ -174,7 +181,8 @@ function failedLookupReason(dns: DnsAnalysis): string {
     case 'refused':
       return Cause.DNSServerFailure;
   }
-  if (dns.blockedByPolicy) return Cause.DNSEgressBlockedByPolicy;
+  // A lookup goes over UDP first: policy explains a lookup without an answer when it blocks UDP.
+  if (dns.blockedByPolicy && dns.blockedByPolicy.udp.blockedTo.length > 0) return Cause.DNSEgressBlockedByPolicy;
   return dns.servers?.unavailable ? Cause.DNSServerUnavailable : Cause.DNSTimeout;
 }
 
@@ -189,7 +197,7 @@ function dnsFinding(a: AnalysisBase) {
   const resolvText = resolv ? ` resolv.conf: nameserver ${listText(resolv.ns)}, ${plural(resolv.search.length, 'search domain')}, ndots:${resolv.ndots}.` : '';
   if (dns.failed) {
     const policyText = dns.blockedByPolicy ? ` ${dns.blockedByPolicy.message}` : '';
-    return finding(NAME, 'False', failedLookupReason(dns), `The ${describeLookup(dns.failed)}.${resolvText}${dnsServersText(dns.servers)}${policyText}`);
+    return finding(NAME, 'False', lookupFailure(dns) ?? Cause.DNSTimeout, `The ${describeLookup(dns.failed)}.${resolvText}${dnsServersText(dns.servers)}${policyText}`);
   }
   if (dns.amplification) {
     const amp = dns.amplification;
