@@ -362,8 +362,9 @@ function reproContext(input: DiagnosisInput, source: SourceAnalysis, vantages: V
     sourcePod: source.kind === 'pod' ? (vantages[0]?.sourcePod ?? source.pods[0])?.metadata?.name : undefined,
     sourceNode: source.kind === 'node' ? source.node : undefined,
     newPodLabels: source.kind === 'newPod' ? (spec.source.newPod?.labels ?? {}) : undefined,
-    // The image the check's probe pods used: the check's own, else the operator's default.
-    image: (spec.probe?.image ?? options.probeImage ?? DEFAULT_PROBE_IMAGE) || DEFAULT_PROBE_IMAGE,
+    // Always the operator's own probe image, never spec.probe.image: an admin pastes these commands
+    // (some with --profile=sysadmin on a node), and the check's author must not choose what they run.
+    image: options.probeImage || DEFAULT_PROBE_IMAGE,
     timeoutSeconds: spec.timeoutSeconds,
   };
 }

@@ -118,7 +118,7 @@ describe('diagnosis ladder details', () => {
     expect(analysis.policy.flows).to.have.length(2);
   });
 
-  it('uses the check\'s probe image in reproduce commands, else the operator default', () => {
+  it('uses the operator\'s probe image in reproduce commands, never the check\'s spec.probe.image', () => {
     const world = clusterWorld();
     const output = probeOutput(WORLD.probePod, 'node-1', doc('refused', ['refused', 'refused']));
     const run = (image?: string, operatorImage?: string) => {
@@ -128,6 +128,9 @@ describe('diagnosis ladder details', () => {
     };
     expect(run()).to.include('--image=docker.io/nicolaka/netshoot:v0.14');
     expect(run(undefined, 'registry.local/netshoot:dev')).to.include('--image=registry.local/netshoot:dev');
-    expect(run('registry.local/netshoot:mine', 'registry.local/netshoot:dev')).to.include('--image=registry.local/netshoot:mine');
+    // An admin pastes these commands, some on a node with --profile=sysadmin: the tenant's image must not appear.
+    expect(run('registry.local/netshoot:mine', 'registry.local/netshoot:dev')).to.include('--image=registry.local/netshoot:dev');
+    expect(run('registry.local/netshoot:mine', 'registry.local/netshoot:dev')).to.not.include('netshoot:mine');
+    expect(run('registry.local/netshoot:mine')).to.include('--image=docker.io/nicolaka/netshoot:v0.14');
   });
 });
