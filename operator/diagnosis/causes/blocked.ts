@@ -67,7 +67,8 @@ export const unexpectedlyReachable = rule('unexpectedlyReachable', [Cause.Unexpe
   const reach = reachedWithPolicy(context);
   const error = context.a.policy.error;
   if (!reach || !error) return undefined;
-  return cause(Layer.NetworkPolicy, Cause.UnexpectedlyReachable, 'failure', `${reach.text}; the NetworkPolicies could not be read (${error}).`, 'Fix: add a NetworkPolicy that denies this flow.', reach.reproduce);
+  const fix = 'Fix: let the operator read NetworkPolicies (list networkpolicies) so it can say which one applies, and add a NetworkPolicy that denies this flow if none does.';
+  return cause(Layer.NetworkPolicy, Cause.UnexpectedlyReachable, 'failure', `${reach.text}; the NetworkPolicies could not be read (${error}).`, fix, reach.reproduce);
 });
 
 export const policyNotEnforced = rule('policyNotEnforced', [Cause.PolicyNotEnforced], (context) => {
@@ -77,24 +78,37 @@ export const policyNotEnforced = rule('policyNotEnforced', [Cause.PolicyNotEnfor
     const text = resolvedText(a);
     const blocked = a.dns.blockedByPolicy;
     if (!text || !blocked) return undefined;
-    const summary = `${text}; ${blocked.message.replace(/; to fix,.*$/, '')}.`;
-    const fix = 'Fix: run a CNI or policy agent that enforces NetworkPolicy, or repair it on the nodes involved.';
-    return cause(Layer.NetworkPolicy, Cause.PolicyNotEnforced, 'failure', summary, fix, [...digCommand(a.repro, resolvedLookup(a)?.dns.name), ...policyRepro(blocked.blockingPolicies)]);
+    const summary = `${text}; ${blocked.message.replace(/; to fix,.*$/, '')}: ${enforcerOf(a).text}.`;
+    const reproduce = [...digCommand(a.repro, resolvedLookup(a)?.dns.name), ...policyRepro(blocked.blockingPolicies)];
+    return cause(Layer.NetworkPolicy, Cause.PolicyNotEnforced, 'failure', summary, enforcerOf(a).fix, reproduce);
   }
   const reach = reachedWithPolicy(context);
   const denied = reach?.flows.filter((flow) => !flow.verdict.allowed) ?? [];
   if (!reach || denied.length === 0) return undefined;
   const refs = denyingPolicies(denied);
-  const cni = a.cni.detected;
-  const enforcer =
-    cni.length === 0
-      ? 'no NetworkPolicy agent was found (by the well-known CNI labels)'
-      : cni.includes('flannel') && !cni.some((name) => name !== 'flannel')
-        ? 'the CNI is flannel, which does not enforce NetworkPolicy'
-        : `the policy agent (${cni.join(', ')}) did not enforce it`;
-  const fix = 'Fix: run a CNI or policy agent that enforces NetworkPolicy (Calico, Cilium, Antrea, kube-router; flannel alone does not), or repair the agent on the nodes involved.';
-  return cause(Layer.NetworkPolicy, Cause.PolicyNotEnforced, 'failure', `${reach.text}, yet ${formatPolicyRefs(refs)} should deny it: ${enforcer}.`, fix, [...reach.reproduce, ...policyRepro(refs)]);
+  const enforcer = enforcerOf(a);
+  const summary = `${reach.text}, yet ${formatPolicyRefs(refs)} should deny it: ${enforcer.text}.`;
+  return cause(Layer.NetworkPolicy, Cause.PolicyNotEnforced, 'failure', summary, enforcer.fix, [...reach.reproduce, ...policyRepro(refs)]);
 });
+
+/** Who should have enforced the policy, from the CNI agents found: nobody, flannel (which cannot), or an agent that did not. */
+function enforcerOf(a: Analysis): { text: string; fix: string } {
+  const cni = a.cni.detected;
+  if (cni.length === 0) {
+    return {
+      text: 'no NetworkPolicy agent was found (by the well-known CNI labels)',
+      fix: 'Fix: run a CNI or policy agent that enforces NetworkPolicy (Calico, Cilium, Antrea, kube-router), or check the one that runs outside the well-known labels.',
+    };
+  }
+  if (cni.every((name) => name === 'flannel')) {
+    return {
+      text: 'the CNI is flannel, which does not enforce NetworkPolicy',
+      fix: 'Fix: add a policy agent next to flannel (Calico in canal mode, kube-router\'s firewall) or move to a CNI that enforces NetworkPolicy.',
+    };
+  }
+  const agents = cni.join(', ');
+  return { text: `the policy agent (${agents}) did not enforce it`, fix: `Fix: check the policy agent (${agents}) on the nodes involved: its pods' logs say why it did not program the policy.` };
+}
 
 export const allowedByNetworkPolicy = rule('allowedByNetworkPolicy', [Cause.AllowedByNetworkPolicy], (context) => {
   const { a } = context;

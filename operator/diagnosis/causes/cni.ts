@@ -10,30 +10,30 @@ import type { Symptoms } from './symptoms.ts';
 
 export const nodeNetworkUnavailable = rule('nodeNetworkUnavailable', [Cause.NodeNetworkUnavailable], ({ a, s }) => {
   const { path, lookup } = s;
-  if (path?.unanswered) {
-    const unavailable = a.cni.networkUnavailable.find((issue) => path.involved.has(issue.node));
-    if (!unavailable) return undefined;
-    const fix = `Fix: check the CNI agent on node ${unavailable.node}; the route controller or CNI clears NetworkUnavailable once the node's pod network is configured.`;
-    const summary = `${path.text}; ${unavailable.text}: the CNI has not set up its network.`;
-    return cause(Layer.CNI, Cause.NodeNetworkUnavailable, 'failure', summary, fix, [...path.reproduce, kubectl(undefined, 'describe', 'node', unavailable.node)]);
-  }
-  const unavailable = a.cni.networkUnavailable[0];
-  if (!lookup?.noAnswer || lookup.proxyInQuestion || !unavailable) return undefined;
-  return cause(Layer.CNI, Cause.NodeNetworkUnavailable, 'failure', `${lookup.text}; ${unavailable.text}.`, `Fix: repair the CNI on node ${unavailable.node}.`, lookup.reproduce);
+  const unavailable = path?.unanswered
+    ? a.cni.networkUnavailable.find((issue) => path.involved.has(issue.node))
+    : lookup?.noAnswer && !lookup.proxyInQuestion
+      ? a.cni.networkUnavailable[0]
+      : undefined;
+  const symptom = path?.unanswered ? path : lookup;
+  if (!unavailable || !symptom) return undefined;
+  const fix = `Fix: check the CNI agent on node ${unavailable.node}; the route controller or CNI clears NetworkUnavailable once the node's pod network is configured.`;
+  const summary = `${symptom.text}; ${unavailable.text}: the CNI has not set up its network.`;
+  return cause(Layer.CNI, Cause.NodeNetworkUnavailable, 'failure', summary, fix, [...symptom.reproduce, kubectl(undefined, 'describe', 'node', unavailable.node)]);
 });
 
 export const cniAgentNotReady = rule('cniAgentNotReady', [Cause.CNIAgentNotReady], ({ a, s }) => {
   const { path, lookup } = s;
-  if (path?.unanswered) {
-    const agent = a.cni.agentProblems.find((issue) => path.involved.has(issue.node));
-    if (!agent) return undefined;
-    const fix = `Fix: repair the CNI agent on node ${agent.node} (its pod's events and logs say why it is not ready).`;
-    const pods = kubectl(undefined, 'get', 'pods', '-A', '-o', 'wide', `--field-selector=spec.nodeName=${agent.node}`);
-    return cause(Layer.CNI, Cause.CNIAgentNotReady, 'failure', `${path.text}; ${agent.text}.`, fix, [...path.reproduce, pods]);
-  }
-  const agent = a.cni.agentProblems[0];
-  if (!lookup?.noAnswer || lookup.proxyInQuestion || !agent) return undefined;
-  return cause(Layer.CNI, Cause.CNIAgentNotReady, 'failure', `${lookup.text}; ${agent.text}.`, `Fix: repair the CNI on node ${agent.node}.`, lookup.reproduce);
+  const agent = path?.unanswered
+    ? a.cni.agentProblems.find((issue) => path.involved.has(issue.node))
+    : lookup?.noAnswer && !lookup.proxyInQuestion
+      ? a.cni.agentProblems[0]
+      : undefined;
+  const symptom = path?.unanswered ? path : lookup;
+  if (!agent || !symptom) return undefined;
+  const fix = `Fix: repair the CNI agent on node ${agent.node} (its pod's events and logs say why it is not ready).`;
+  const pods = kubectl(undefined, 'get', 'pods', '-A', '-o', 'wide', `--field-selector=spec.nodeName=${agent.node}`);
+  return cause(Layer.CNI, Cause.CNIAgentNotReady, 'failure', `${symptom.text}; ${agent.text}.`, fix, [...symptom.reproduce, pods]);
 });
 
 /** Cross-node pods time out while same-node ones answer (or only cross-node ones fail and a node's tunnel address is off). */

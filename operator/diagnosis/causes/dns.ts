@@ -4,7 +4,7 @@
 import { plural, sentence } from '../../util/text.ts';
 import type { Analysis, DnsLookup } from '../analysis.ts';
 import { DNS_NAMESPACE, DNS_POD_LABEL, SERVICE_NAME_LABEL } from '../evidence.ts';
-import { lookupFailure } from '../layers/dns.ts';
+import { lookupFailure, type DnsServers } from '../layers/dns.ts';
 import { Layer } from '../layers/index.ts';
 import { formatPolicyRefs, type PolicyRef } from '../netpol.ts';
 import { Cause } from '../reasons.ts';
@@ -26,13 +26,18 @@ export const nameNotFound = rule('nameNotFound', [Cause.NameNotFound], ({ a, s }
   const dnsPolicy = a.dns.sourceDnsPolicy;
   const policyHint =
     dnsPolicy && dnsPolicy !== 'ClusterFirst' && dnsPolicy !== 'ClusterFirstWithHostNet' ? ` The source pod uses dnsPolicy ${dnsPolicy}, so it does not ask the cluster DNS.` : '';
-  const name = lookup.lookup.dns.name;
-  const fix =
-    a.kind === 'service'
-      ? `Fix: Service ${a.destNamespace}/${serviceName(a)} exists, so the name is not resolved where it should be:${policyHint ? ' set dnsPolicy ClusterFirst on the source pod;' : ''} check the search domains (cluster domain) in resolv.conf and that CoreDNS serves the cluster zone.`
-      : `Fix: check the spelling of ${name}, or create the record; the name does not exist in DNS.`;
-  return cause(Layer.DNS, Cause.NameNotFound, 'failure', sentence(`${lookup.text}: the name does not exist.${policyHint}`), fix, lookup.reproduce);
+  const summary = sentence(`${lookup.text}: the name does not exist.${policyHint}`);
+  return cause(Layer.DNS, Cause.NameNotFound, 'failure', summary, nameNotFoundFix(a, lookup.lookup.dns.name, policyHint !== ''), lookup.reproduce);
 });
+
+/** A missing name: the Service is gone, or it exists and the lookup went to the wrong place, or a host name is wrong. */
+function nameNotFoundFix(a: Analysis, name: string, notClusterDns: boolean): string {
+  if (a.kind !== 'service') return `Fix: check the spelling of ${name}, or create the record; the name does not exist in DNS.`;
+  const service = `Service ${a.destNamespace}/${serviceName(a)}`;
+  if (a.dest.serviceGone) return `Fix: ${service} no longer exists: recreate it, or point spec.destination.service at one that does.`;
+  const where = a.dest.service ? `${service} exists, so the name is not resolved where it should be` : `if ${service} exists, the name is not resolved where it should be`;
+  return `Fix: ${where}:${notClusterDns ? ' set dnsPolicy ClusterFirst on the source pod;' : ''} check the search domains (cluster domain) in resolv.conf and that CoreDNS serves the cluster zone.`;
+}
 
 export const dnsNoAddress = rule('dnsNoAddress', [Cause.DNSNoAddress], ({ a, s }) => {
   const lookup = s.lookup;
@@ -46,7 +51,10 @@ export const dnsNoAddress = rule('dnsNoAddress', [Cause.DNSNoAddress], ({ a, s }
 export const dnsServerFailure = rule('dnsServerFailure', [Cause.DNSServerFailure], ({ a, s }) => {
   const lookup = s.lookup;
   if (!lookup || lookupFailure(a.dns) !== Cause.DNSServerFailure) return undefined;
-  const fix = 'Fix: check the CoreDNS logs and its upstream forwarders (the forward plugin in the Corefile); SERVFAIL usually means the upstream did not answer.';
+  const fix =
+    lookup.lookup.dns.status === 'refused'
+      ? `Fix: ${lookup.server} refused the query: check that it serves this zone for the source (the Corefile's server blocks and any acl plugin) and the CoreDNS logs.`
+      : 'Fix: check the CoreDNS logs and its upstream forwarders (the forward plugin in the Corefile); SERVFAIL usually means the upstream did not answer.';
   const logs = kubectl(DNS_NAMESPACE, 'logs', '-l', DNS_POD_SELECTOR, '--tail=50');
   return cause(Layer.DNS, Cause.DNSServerFailure, 'failure', `${lookup.text}: the DNS server answered but failed the query.`, fix, [...lookup.reproduce, logs]);
 });
@@ -79,7 +87,7 @@ export const dnsServerUnavailable = rule('dnsServerUnavailable', [Cause.DNSServe
     Cause.DNSServerUnavailable,
     'failure',
     `${lookup.text}: no DNS server can answer: ${servers.unavailable}.`,
-    `Fix: bring CoreDNS back (kubectl -n ${DNS_NAMESPACE} get deployment coredns: scaled to 0? its pods' events say why they are not ready).`,
+    serversFix(servers),
     [
       ...lookup.reproduce,
       kubectl(DNS_NAMESPACE, 'get', 'pods', '-l', DNS_POD_SELECTOR, '-o', 'wide'),
@@ -87,6 +95,16 @@ export const dnsServerUnavailable = rule('dnsServerUnavailable', [Cause.DNSServe
     ],
   );
 });
+
+/** The first broken link on the way to the DNS servers: the pods, the kube-dns Service, or its endpoints. */
+function serversFix(servers: DnsServers): string {
+  if (servers.podsRead && servers.podsTotal === 0) return `Fix: bring CoreDNS back: no DNS pods run (kubectl -n ${DNS_NAMESPACE} get deployment coredns: scaled to 0?).`;
+  if (servers.podsRead && servers.podsReady === 0) {
+    return `Fix: find out why the DNS pods are not ready (${servers.notReadyPods.slice(0, 2).join('; ')}): their events and logs say why (kubectl -n ${DNS_NAMESPACE} describe pod).`;
+  }
+  if (servers.serviceMissing) return `Fix: recreate the kube-dns Service in ${DNS_NAMESPACE} (the DNS pods are ready; resolv.conf points at its ClusterIP).`;
+  return `Fix: the DNS pods are ready but the kube-dns Service lists none of them: make its selector match their labels (${DNS_POD_SELECTOR}) and its ports their container ports.`;
+}
 
 export const searchPathAmplification = rule('searchPathAmplification', [Cause.DNSSearchPathAmplification], ({ s, a }) => {
   const amp = a.dns.amplification;

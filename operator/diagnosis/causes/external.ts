@@ -20,6 +20,14 @@ function ingressControllerRepro(a: Analysis): Argv[] {
   return broken ? [list, kubectl(broken.metadata?.namespace, 'describe', 'pod', broken.metadata?.name ?? '')] : [list];
 }
 
+/** Restore the controllers that were found, or find out which controller should serve the Ingress at all. */
+function ingressFix(a: Analysis): string {
+  if (a.northSouth.controllers?.total === 0) {
+    return 'Fix: no ingress controller pod was found by its labels: check that a controller serves the Ingress\'s class (ingressClassName), in the cluster or outside it.';
+  }
+  return 'Fix: restore the ingress controller (its Deployment/DaemonSet and pod events), or point the Ingress at a running controller class.';
+}
+
 export const loadBalancerPending = rule('loadBalancerPending', [Cause.LoadBalancerPending], ({ a, s }) => {
   if (!s.healthy || !a.northSouth.loadBalancer?.pending) return undefined;
   const name = serviceName(a);
@@ -45,7 +53,7 @@ export const ingressControllerUnavailable = rule('ingressControllerUnavailable',
       Cause.IngressControllerUnavailable,
       'failure',
       `${external.host} is served by Ingress ${ingresses}, and ${failed} from ${sourceText(a)}: ${external.ingressDown}.`,
-      'Fix: restore the ingress controller (its Deployment/DaemonSet and pod events), or point the Ingress at a running controller class.',
+      ingressFix(a),
       [...ingressControllerRepro(a), ...connect],
     );
   }
@@ -56,7 +64,7 @@ export const ingressControllerUnavailable = rule('ingressControllerUnavailable',
     Cause.IngressControllerUnavailable,
     'warning',
     `${a.destinationText} works inside the cluster, but Ingress ${ingresses} routes to it and ${down}.`,
-    'Fix: restore the ingress controller pods; external clients reach this Service through them.',
+    `${ingressFix(a)} External clients reach this Service through it.`,
     ingressControllerRepro(a),
   );
 });

@@ -56,5 +56,17 @@ export const tlsError = rule('tlsError', [Cause.TLSError], ({ a, s }) => {
 
 export const httpRequestFailed = rule('httpRequestFailed', [Cause.HTTPRequestFailed], ({ a, s }) => {
   if (!s.http) return undefined;
-  return httpCause(a, s.http, Cause.HTTPRequestFailed, '.', 'Fix: the TCP connection works; check the application (logs) and, for hanging responses, the path MTU.');
+  return httpCause(a, s.http, Cause.HTTPRequestFailed, '.', requestFailedFix(a, s.http));
 });
+
+/** A request that failed over a working connection: hung, or not HTTP at all. */
+function requestFailedFix(a: Analysis, failed: HttpFailure): string {
+  const status = failed.http?.status;
+  const mtuMeasured = a.mtu.results.some((entry) => entry.mtu.status === 'ok');
+  if (status === 'timeout') {
+    const mtu = mtuMeasured ? '' : ', and the path MTU (it was not measured)';
+    return `Fix: the connection works but no response came within ${a.repro.timeoutSeconds} s: check the application (its logs, slow or blocked handlers)${mtu}.`;
+  }
+  if (status === 'protocolError') return 'Fix: the server on this port does not answer HTTP as the check speaks it (HTTPS, or another protocol?): check the port and spec.protocol.';
+  return 'Fix: the TCP connection works; check the application (logs) and, for hanging responses, the path MTU.';
+}

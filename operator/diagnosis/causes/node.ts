@@ -11,11 +11,10 @@ export const conntrackTableFull = rule('conntrackTableFull', [Cause.ConntrackTab
   const conntrack = bypass ? issueOn(a.node.conntrackFull, bypass.node) : path?.unanswered ? a.node.conntrackFull[0] : undefined;
   if (!conntrack) return undefined;
   const check = onNode(a.repro, conntrack.node, ['conntrack', '-C']);
+  const fix = `Fix: raise net.netfilter.nf_conntrack_max on node ${conntrack.node} (kube-proxy conntrack.maxPerCore) and find what holds so many connections.`;
   if (bypass) {
-    const fix = `Fix: raise net.netfilter.nf_conntrack_max on node ${conntrack.node} (kube-proxy conntrack.maxPerCore) and find what holds so many connections.`;
     return cause(Layer.Node, Cause.ConntrackTableFull, 'failure', `${bypass.text}; the ${conntrack.text}, so new NATed connections are dropped.`, fix, [...bypass.reproduce, check]);
   }
-  const fix = `Fix: raise net.netfilter.nf_conntrack_max on node ${conntrack.node} and find what holds so many connections.`;
   return cause(Layer.Node, Cause.ConntrackTableFull, 'failure', `${path!.text}; the ${conntrack.text}, so new connections are dropped.`, fix, [...path!.reproduce, check]);
 });
 
@@ -24,19 +23,18 @@ export const ipForwardingDisabled = rule('ipForwardingDisabled', [Cause.IPForwar
   if (!forwarding) return undefined;
   const { path, external, lookup } = s;
   const check = onNode(a.repro, forwarding.node, ['sysctl', 'net.ipv4.ip_forward']);
-  const persist = `Fix: set net.ipv4.ip_forward=1 on node ${forwarding.node} and persist it in /etc/sysctl.d.`;
+  const fix = `Fix: set net.ipv4.ip_forward=1 on node ${forwarding.node} (sysctl -w net.ipv4.ip_forward=1, and persist it in /etc/sysctl.d); something reset it.`;
   if (path?.unanswered) {
-    const fix = `Fix: set net.ipv4.ip_forward=1 on node ${forwarding.node} (sysctl -w net.ipv4.ip_forward=1, and persist it in /etc/sysctl.d); something reset it.`;
     return cause(Layer.Node, Cause.IPForwardingDisabled, 'failure', `${path.text}; ${forwarding.text}, so the node does not route pod traffic.`, fix, [...path.reproduce, check]);
   }
   // Policy first on the way out, as on the ladder: a NetworkPolicy that denies the egress decides (egressBlocked).
   if (external?.attempt && !external.internal && !external.refused && a.policy.denied.length === 0) {
     const summary = `${external.text}; ${forwarding.text}, so the node does not route pod traffic out.`;
-    return cause(Layer.Node, Cause.IPForwardingDisabled, 'failure', summary, persist, [...external.reproduce, check]);
+    return cause(Layer.Node, Cause.IPForwardingDisabled, 'failure', summary, fix, [...external.reproduce, check]);
   }
   if (lookup?.noAnswer && !lookup.proxyInQuestion) {
     const summary = `${lookup.text}; ${forwarding.text}, so DNS queries to pods on other nodes are not routed.`;
-    return cause(Layer.Node, Cause.IPForwardingDisabled, 'failure', summary, persist, [...lookup.reproduce, check]);
+    return cause(Layer.Node, Cause.IPForwardingDisabled, 'failure', summary, fix, [...lookup.reproduce, check]);
   }
   return undefined;
 });

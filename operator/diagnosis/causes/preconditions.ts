@@ -30,12 +30,10 @@ export const sourceNotReady = rule('sourceNotReady', [Cause.SourceNotReady], ({ 
       ? `source pod ${a.namespace}/${listText(source.deleted)} was deleted`
       : `source ${listText(source.notRunning.map((pod) => `pod ${podRef(pod)} is ${podStateText(pod)}`))}`;
   const name = gone === 'deleted' ? source.deleted[0] : source.notRunning[0]?.metadata?.name;
-  return cause(
-    Layer.Source,
-    Cause.SourceNotReady,
-    'error',
-    `The check cannot be evaluated: ${what}, and the probe stands in for a Running source.`,
-    'Fix: get the source pod Running again (kubectl describe shows why it is not); the check probes from it.',
-    name ? [kubectl(a.namespace, 'describe', 'pod', name)] : [],
-  );
+  const fix =
+    gone === 'deleted'
+      ? 'Fix: recreate the source pod, or point spec.source at one that runs; the check probes from it.'
+      : 'Fix: get the source pod Running again (kubectl describe shows why it is not); the check probes from it.';
+  const reproduce = gone === 'deleted' ? [kubectl(a.namespace, 'get', 'pods', '-o', 'wide')] : name ? [kubectl(a.namespace, 'describe', 'pod', name)] : [];
+  return cause(Layer.Source, Cause.SourceNotReady, 'error', `The check cannot be evaluated: ${what}, and the probe stands in for a Running source.`, fix, reproduce);
 });

@@ -5,6 +5,7 @@ import type { Analysis } from '../analysis.ts';
 import { DNS_NAMESPACE, KUBE_PROXY_LABEL } from '../evidence.ts';
 import { Layer } from '../layers/index.ts';
 import { kubeProxyBroken, kubeProxyText } from '../layers/node.ts';
+import { isPodReady } from '../objects.ts';
 import { Cause } from '../reasons.ts';
 import { kubectl, onNode, toolArgSafe, type Argv } from '../reproduce.ts';
 import { viaDnsClusterIP } from './dns.ts';
@@ -39,6 +40,24 @@ export const bridgeNetfilterDisabled = rule('bridgeNetfilterDisabled', [Cause.Br
   );
 });
 
+/**
+ * What to do about the service proxy on a node, from what the API says about kube-proxy there: it is
+ * missing while other nodes run it, it is not ready, it runs but the node has no rules, or no
+ * kube-proxy pod exists at all (a host process, or a CNI that replaces it).
+ */
+function proxyFix(a: Analysis, node: string | undefined, clusterIP: string | undefined): string {
+  const where = node ? `node ${node}` : 'the source node';
+  const rules = clusterIP ? ` for ${clusterIP}` : '';
+  const proxy = a.node.kubeProxy;
+  const pods = node ? (proxy.byNode.get(node) ?? []) : [];
+  const pod = pods[0]?.metadata?.name;
+  if (proxy.error || !node) return `Fix: make sure kube-proxy (or the CNI's service proxy) runs on ${where} and has programmed rules${rules}; check its pod and logs.`;
+  if (pods.length === 0 && proxy.anyFound) return `Fix: kube-proxy runs on other nodes but not on ${where}: check its DaemonSet's nodeSelector and tolerations, and the node's events.`;
+  if (pods.length === 0) return `Fix: no kube-proxy pod runs in the cluster: if kube-proxy runs as a host process or the CNI replaces it, check it on ${where} (its logs, its rules${rules}).`;
+  if (!pods.some(isPodReady)) return `Fix: kube-proxy pod ${pod} on ${where} is not ready: its events and logs say why (kubectl -n ${DNS_NAMESPACE} logs ${pod}).`;
+  return `Fix: kube-proxy pod ${pod} runs on ${where} but the service translation${rules} fails: its logs show why it does not sync (kubectl -n ${DNS_NAMESPACE} logs ${pod}).`;
+}
+
 function proxyPods(node: string | undefined): Argv[] {
   const selector = `${KUBE_PROXY_LABEL.key}=${KUBE_PROXY_LABEL.value}`;
   return node ? [kubectl(DNS_NAMESPACE, 'get', 'pods', '-l', selector, '-o', 'wide', `--field-selector=spec.nodeName=${node}`)] : [];
@@ -55,7 +74,7 @@ function bypassed(a: Analysis, bypass: BypassSymptom): RootCause {
     Cause.ServiceProxyMissing,
     'failure',
     sentence(`${bypass.text}: the service translation for ${clusterIP} is not working${node ? ` on node ${node}` : ''}${details.length ? ` (${details.join('; ')})` : ''}`),
-    `Fix: make sure kube-proxy (or the CNI's service proxy) runs on node ${node ?? 'the source node'} and has programmed rules for ${clusterIP}; check its pod and logs.`,
+    proxyFix(a, node, clusterIP),
     [...bypass.reproduce, ...proxyPods(node), ...ruleCheck],
   );
 }
@@ -76,7 +95,7 @@ function lookupThroughProxy(a: Analysis, s: RuleContext['s']): RootCause | undef
     Cause.ServiceProxyMissing,
     'failure',
     sentence(`${lookup.text}${viaDnsClusterIP(a, lookup.lookup)}; ${details.join('; ')}: the service proxy is not working on node ${where}`),
-    `Fix: make sure kube-proxy (or the CNI's service proxy) runs on node ${where}; DNS and every ClusterIP depend on it.`,
+    `${proxyFix(a, node, a.node.serviceRulesMissing[0] ? a.service.clusterIP : undefined)} DNS and every ClusterIP depend on it.`,
     [...lookup.reproduce, ...proxyPods(node)],
   );
 }
@@ -87,8 +106,7 @@ function unprovenProxy(a: Analysis, s: RuleContext['s']): RootCause | undefined 
   if (!path?.attempt || !a.service.applicable) return undefined;
   if (a.node.serviceRulesMissing.length === 0 && !kubeProxyBroken(a.node, path.node)) return undefined;
   const proxy = [a.node.serviceRulesMissing[0]?.text, kubeProxyText(a.node, path.node)].filter(Boolean).join('; ');
-  const fix = `Fix: make sure kube-proxy (or the CNI's service proxy) runs on node ${path.node ?? 'the source node'} and has programmed rules for ${a.service.clusterIP}.`;
-  return cause(Layer.Service, Cause.ServiceProxyMissing, 'failure', sentence(`${path.text}; ${proxy}`), fix, path.reproduce);
+  return cause(Layer.Service, Cause.ServiceProxyMissing, 'failure', sentence(`${path.text}; ${proxy}`), proxyFix(a, path.node, a.service.clusterIP), path.reproduce);
 }
 
 export const serviceProxyMissing = rule('serviceProxyMissing', [Cause.ServiceProxyMissing], ({ a, s }) => {

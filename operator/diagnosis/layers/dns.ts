@@ -19,6 +19,8 @@ declare module '../analysis.ts' {
 
 export interface DnsServers {
   readonly error?: string;
+  /** The DNS pods were read (the counts below mean something). */
+  readonly podsRead: boolean;
   readonly podsTotal: number;
   readonly podsReady: number;
   readonly notReadyPods: string[];
@@ -111,6 +113,7 @@ function dnsServers(context: Context): DnsServers | undefined {
   else if (dns.endpointSlices.ok && endpointsReady === 0) reasons.push('the kube-dns Service has no ready endpoints');
   return {
     error: errors.length > 0 ? errors.join('; ') : undefined,
+    podsRead: dns.pods.ok,
     podsTotal: pods.length,
     podsReady: podsReady.length,
     notReadyPods: pods.filter((pod) => !isPodReady(pod)).map((pod) => `${pod.metadata?.name} ${podStateText(pod)}`),
