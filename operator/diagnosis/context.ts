@@ -35,7 +35,7 @@ import type {
 } from './analysis.ts';
 import { probeResultOf, type Evidence } from './evidence.ts';
 import { formatLabels } from './labels.ts';
-import { externalEndpoint, podEndpoint, type FlowEndpoint } from './netpol.ts';
+import { externalEndpoint, podEndpoint, type FlowEndpoint } from './netpol/model.ts';
 import { fetchedError, fetchedValue, isConnectResult, isIcmpResult, isPodReady, nodeInternalIP, podIPs } from './objects.ts';
 import { podRef } from './text.ts';
 import type { DiagnosisInput } from './verdict.ts';

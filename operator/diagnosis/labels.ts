@@ -234,6 +234,28 @@ function describeDifference(requirement: LabelRequirement, labels: Labels): { di
   };
 }
 
+/** How far a candidate is from matching: the requirements it fails, each with its cost. */
+function nearMissOf(candidate: LabeledObject, requirements: readonly LabelRequirement[], name: string): { nearMiss: NearMiss; cost: number } {
+  const labels = candidate.metadata?.labels ?? {};
+  let cost = 0;
+  const differences: LabelDifference[] = [];
+  for (const requirement of requirements) {
+    if (requirementMatches(requirement, labels)) continue;
+    const described = describeDifference(requirement, labels);
+    cost += described.cost;
+    differences.push(described.difference);
+  }
+  const nearMiss: NearMiss = {
+    name,
+    namespace: candidate.metadata?.namespace,
+    labels,
+    differences,
+    satisfied: requirements.length - differences.length,
+    summary: `${name} (${differences.map((difference) => difference.description).join('; ')})`,
+  };
+  return { nearMiss, cost };
+}
+
 /**
  * Explains which candidates a selector matches and, when none do, which ones nearly do and by which label.
  * Candidates should already be restricted to the relevant namespace (a Service selects pods in its own).
@@ -280,27 +302,7 @@ export function explainSelectorMatch(
     return { selector: rendered, candidateCount: 0, matched: [], nearMisses: [], message: `selector ${rendered} matches no ${noun}: there are no candidate ${noun}` };
   }
 
-  const ranked = candidates.map((candidate) => {
-    const labels = candidate.metadata?.labels ?? {};
-    let cost = 0;
-    const differences: LabelDifference[] = [];
-    for (const requirement of requirements) {
-      if (requirementMatches(requirement, labels)) continue;
-      const described = describeDifference(requirement, labels);
-      cost += described.cost;
-      differences.push(described.difference);
-    }
-    const name = nameOf(candidate);
-    const nearMiss: NearMiss = {
-      name,
-      namespace: candidate.metadata?.namespace,
-      labels,
-      differences,
-      satisfied: requirements.length - differences.length,
-      summary: `${name} (${differences.map((difference) => difference.description).join('; ')})`,
-    };
-    return { nearMiss, cost };
-  });
+  const ranked = candidates.map((candidate) => nearMissOf(candidate, requirements, nameOf(candidate)));
   ranked.sort((left, right) => left.cost - right.cost || left.nearMiss.name.localeCompare(right.nearMiss.name));
   const nearMisses = ranked.slice(0, limit).map((entry) => entry.nearMiss);
   return {

@@ -6,26 +6,21 @@
 // pod), 'n/a' (that side is not a pod), 'allow <policy> <direction> rule #<n>', or 'deny <policies>'.
 import { expect } from 'chai';
 import type { V1Container, V1Namespace, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
+import { evaluateDnsEgress } from '../../operator/diagnosis/netpol/dns.ts';
+import { evaluateFlow } from '../../operator/diagnosis/netpol/evaluate.ts';
+import { cidrContains, ipBlockContains, parseCIDR, parseIP } from '../../operator/diagnosis/netpol/ip.ts';
 import {
-  cidrContains,
   effectivePolicyTypes,
-  evaluateDnsEgress,
-  evaluateFlow,
   externalEndpoint,
-  formatPeer,
-  formatPortSpec,
-  ipBlockContains,
-  parseCIDR,
-  parseIP,
   podEndpoint,
   policiesSelectingPod,
   policySelectsPod,
-  portMatches,
   type DirectionVerdict,
   type EvaluationOptions,
   type FlowEndpoint,
   type L4Protocol,
-} from '../../operator/diagnosis/netpol.ts';
+} from '../../operator/diagnosis/netpol/model.ts';
+import { formatPeer, formatPortSpec, portMatches } from '../../operator/diagnosis/netpol/rules.ts';
 import {
   buildNamespace,
   buildNetworkPolicy,

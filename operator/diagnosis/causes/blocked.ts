@@ -4,7 +4,7 @@ import { listText } from '../../util/text.ts';
 import type { Analysis } from '../analysis.ts';
 import { Layer } from '../layers/index.ts';
 import { denyingPolicies, type PolicyFlow } from '../layers/policy.ts';
-import { formatPolicyRefs } from '../netpol.ts';
+import { formatPolicyRefs } from '../netpol/rules.ts';
 import { Cause, HealthyReason } from '../reasons.ts';
 import { connectCommand, digCommand, type Argv } from '../reproduce.ts';
 import { podRef } from '../text.ts';

@@ -4,7 +4,9 @@
 import { defaultPort } from '../../api/defaults.ts';
 import { hostPort, plural, uniq } from '../../util/text.ts';
 import type { AnalysisBase, Backend, Context } from '../analysis.ts';
-import { evaluateFlow, externalEndpoint, formatPolicyRefs, podEndpoint, type FlowVerdict, type L4Protocol, type PolicyContext, type PolicyRef } from '../netpol.ts';
+import { evaluateFlow } from '../netpol/evaluate.ts';
+import { externalEndpoint, podEndpoint, type FlowVerdict, type L4Protocol, type PolicyContext, type PolicyRef } from '../netpol/model.ts';
+import { formatPolicyRefs } from '../netpol/rules.ts';
 import { fetchedError, fetchedValue, isConnectResult, isIcmpResult } from '../objects.ts';
 import { Cause, LayerReason } from '../reasons.ts';
 import { defineLayer, finding } from './layer.ts';
