@@ -8,7 +8,18 @@
 //     interface LayerAnalyses { readonly dns: DnsAnalysis }
 //   }
 import type { V1Namespace, V1Node, V1Pod, V1Service, V1ServicePort } from '@kubernetes/client-node';
-import type { ConnectResult, ConnectStatus, DnsResult, HttpResult, IcmpResult, MtuResult, NodeResult, ProbeResult, ResolvConf, SkippedProbe } from '../probe/result.ts';
+import type {
+  ConnectResult,
+  ConnectStatus,
+  DnsResult,
+  HttpResult,
+  IcmpResult,
+  MtuResult,
+  NodeResult,
+  ProbeResult,
+  ResolvConf,
+  SkippedProbe,
+} from '../probe/result.ts';
 import type { Evidence } from './evidence.ts';
 import type { FlowEndpoint } from './netpol/model.ts';
 import type { DiagnosisInput } from './verdict.ts';

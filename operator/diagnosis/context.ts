@@ -99,7 +99,9 @@ function destinationText(input: DiagnosisInput, kind: DestinationKind, destNames
   const suffix = port !== undefined ? `:${port}` : '';
   if (kind === 'service') return `svc ${destNamespace}/${destination.service}${suffix}`;
   if (kind === 'host') return `${destination.host}${suffix}`;
-  const pods = destination.pod ? `pod ${destNamespace}/${destination.pod}` : `pods ${formatLabels(destination.podSelector?.matchLabels)} in ${destNamespace}`;
+  const pods = destination.pod
+    ? `pod ${destNamespace}/${destination.pod}`
+    : `pods ${formatLabels(destination.podSelector?.matchLabels)} in ${destNamespace}`;
   return `${pods}${suffix}`;
 }
 
@@ -129,7 +131,9 @@ function readOutputs(outputs: readonly ProbeOutput[]): ProbeOutputs {
       if (unfinished && error.probe && DECISIVE_SECTIONS.has(error.probe) && sectionMissing) {
         problems.push(`probe pod ${output.pod}: the ${error.probe} probe did not finish (${error.code}: ${error.msg})`);
       } else {
-        notes.push(`probe pod ${output.pod}: ${error.code}${error.param ? ` ${error.param}` : ''}${error.probe ? ` (${error.probe})` : ''}: ${error.msg}`);
+        notes.push(
+          `probe pod ${output.pod}: ${error.code}${error.param ? ` ${error.param}` : ''}${error.probe ? ` (${error.probe})` : ''}: ${error.msg}`,
+        );
       }
     }
     if (result.node) nodeProbes.push({ node: output.node, probePod: output.pod, result: result.node });
@@ -147,7 +151,9 @@ function sourceOf(evidence: Evidence, input: DiagnosisInput, outputs: ProbeOutpu
   const kind: SourceKind = spec.source.node ? 'node' : spec.source.newPod ? 'newPod' : 'pod';
   const fresh = fetchedValue(evidence.sourcePods);
   const pods = fresh ?? targets.sourcePods;
-  const deleted = fresh ? targets.sourcePods.map((pod) => pod.metadata?.name ?? '').filter((name) => !fresh.some((pod) => pod.metadata?.name === name)) : [];
+  const deleted = fresh
+    ? targets.sourcePods.map((pod) => pod.metadata?.name ?? '').filter((name) => !fresh.some((pod) => pod.metadata?.name === name))
+    : [];
   const node = targets.sourceNode ?? spec.source.node;
   const nodeObject = node ? (fetchedValue(evidence.nodes) ?? []).find((candidate) => candidate.metadata?.name === node) : undefined;
   return {
@@ -200,7 +206,13 @@ function labelled(vantage: RawVantage, source: SourceAnalysis): Vantage {
 // ---------------------------------------------------------------------------------------------------
 // The destination: the Service, the pods behind it, their EndpointSlice addresses.
 
-function destinationOf(evidence: Evidence, input: DiagnosisInput, kind: DestinationKind, transport: Transport, port: number | string | undefined): DestinationFacts {
+function destinationOf(
+  evidence: Evidence,
+  input: DiagnosisInput,
+  kind: DestinationKind,
+  transport: Transport,
+  port: number | string | undefined,
+): DestinationFacts {
   const read = evidence.service;
   const service = kind === 'service' ? (read?.ok ? (read.value ?? undefined) : input.targets.destinationService) : undefined;
   const resolved = service ? resolveServicePort(service, port) : undefined;
@@ -224,10 +236,17 @@ function serviceKindOf(service: V1Service | undefined): ServiceKind | undefined 
   return service.spec?.clusterIP === 'None' ? 'Headless' : 'ClusterIP';
 }
 
-function backendOf(pod: V1Pod, kind: DestinationKind, servicePort: V1ServicePort | undefined, transport: Transport, port: number | string | undefined): Backend {
+function backendOf(
+  pod: V1Pod,
+  kind: DestinationKind,
+  servicePort: V1ServicePort | undefined,
+  transport: Transport,
+  port: number | string | undefined,
+): Backend {
   const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
   const protocol = servicePort?.protocol ?? transport;
-  const declares = (number: number) => containers.some((c) => (c.ports ?? []).some((p) => p.containerPort === number && (p.protocol ?? 'TCP') === protocol));
+  const declares = (number: number) =>
+    containers.some((c) => (c.ports ?? []).some((p) => p.containerPort === number && (p.protocol ?? 'TCP') === protocol));
   // The Service's targetPort for a Service, the destination port for a pod.
   const target = kind === 'service' ? (servicePort ? (servicePort.targetPort ?? servicePort.port) : undefined) : kind === 'pod' ? port : undefined;
   let resolved: number | undefined;
@@ -311,7 +330,9 @@ function probeSections(vantages: Vantage[], dest: DestinationFacts, kind: Destin
 
 function podOutcome(vantage: Vantage, item: EndpointResult, dest: DestinationFacts): PodOutcome {
   const backend = backendByIP(dest.backends, item.ip);
-  const node = backend?.node ?? [...(dest.slices?.ready ?? []), ...(dest.slices?.notReady ?? []), ...(dest.slices?.withoutPort ?? [])].find((a) => a.ip === item.ip)?.node;
+  const node =
+    backend?.node ??
+    [...(dest.slices?.ready ?? []), ...(dest.slices?.notReady ?? []), ...(dest.slices?.withoutPort ?? [])].find((a) => a.ip === item.ip)?.node;
   return {
     vantage,
     ip: item.ip,

@@ -299,7 +299,8 @@ export function explainSelectorMatch(
     };
   }
   if (candidates.length === 0) {
-    return { selector: rendered, candidateCount: 0, matched: [], nearMisses: [], message: `selector ${rendered} matches no ${noun}: there are no candidate ${noun}` };
+    const message = `selector ${rendered} matches no ${noun}: there are no candidate ${noun}`;
+    return { selector: rendered, candidateCount: 0, matched: [], nearMisses: [], message };
   }
 
   const ranked = candidates.map((candidate) => nearMissOf(candidate, requirements, nameOf(candidate)));

@@ -27,7 +27,8 @@ function explainedFinding(finding: LayerFinding, rootCause: RootCause): LayerFin
 
 /** The layer findings as the verdict shows them: every layer Unknown when the probe could not run. */
 export function layerFindings(analysis: Analysis, rootCause: RootCause): LayerFinding[] {
-  if (rootCause.layer === PROBE_LAYER) return analysis.findings.map((f) => ({ ...f, status: 'Unknown', reason: LayerReason.ProbeFailed, message: PROBE_FAILED_MESSAGE }));
+  if (rootCause.layer === PROBE_LAYER)
+    return analysis.findings.map((f) => ({ ...f, status: 'Unknown', reason: LayerReason.ProbeFailed, message: PROBE_FAILED_MESSAGE }));
   return analysis.findings.map((finding) => explainedFinding(finding, rootCause));
 }
 

@@ -38,7 +38,20 @@ export function fromSource(repro: ReproContext, argv: Argv): Argv {
   if (repro.sourceNode) return ['kubectl', 'debug', `node/${repro.sourceNode}`, '-it', image, '--', ...argv];
   if (repro.newPodLabels) {
     const labels = selectorString(repro.newPodLabels);
-    return ['kubectl', '-n', repro.namespace, 'run', 'netcheck-debug', '--rm', '-it', '--restart=Never', image, ...(labels ? [`--labels=${labels}`] : []), '--', ...argv];
+    return [
+      'kubectl',
+      '-n',
+      repro.namespace,
+      'run',
+      'netcheck-debug',
+      '--rm',
+      '-it',
+      '--restart=Never',
+      image,
+      ...(labels ? [`--labels=${labels}`] : []),
+      '--',
+      ...argv,
+    ];
   }
   return ['kubectl', '-n', repro.namespace, 'debug', '-it', `pod/${repro.sourcePod ?? '<source-pod>'}`, image, '--', ...argv];
 }

@@ -67,8 +67,17 @@ export const unexpectedlyReachable = rule('unexpectedlyReachable', [Cause.Unexpe
   const reach = reachedWithPolicy(context);
   const error = context.a.policy.error;
   if (!reach || !error) return undefined;
-  const fix = 'Fix: let the operator read NetworkPolicies (list networkpolicies) so it can say which one applies, and add a NetworkPolicy that denies this flow if none does.';
-  return cause(Layer.NetworkPolicy, Cause.UnexpectedlyReachable, 'failure', `${reach.text}; the NetworkPolicies could not be read (${error}).`, fix, reach.reproduce);
+  const fix =
+    'Fix: let the operator read NetworkPolicies (list networkpolicies) so it can say which one applies, and add a NetworkPolicy that denies this ' +
+    'flow if none does.';
+  return cause(
+    Layer.NetworkPolicy,
+    Cause.UnexpectedlyReachable,
+    'failure',
+    `${reach.text}; the NetworkPolicies could not be read (${error}).`,
+    fix,
+    reach.reproduce,
+  );
 });
 
 export const policyNotEnforced = rule('policyNotEnforced', [Cause.PolicyNotEnforced], (context) => {
@@ -97,17 +106,22 @@ function enforcerOf(a: Analysis): { text: string; fix: string } {
   if (cni.length === 0) {
     return {
       text: 'no NetworkPolicy agent was found (by the well-known CNI labels)',
-      fix: 'Fix: run a CNI or policy agent that enforces NetworkPolicy (Calico, Cilium, Antrea, kube-router), or check the one that runs outside the well-known labels.',
+      fix:
+        'Fix: run a CNI or policy agent that enforces NetworkPolicy (Calico, Cilium, Antrea, kube-router), or check the one that runs outside ' +
+        'the well-known labels.',
     };
   }
   if (cni.every((name) => name === 'flannel')) {
     return {
       text: 'the CNI is flannel, which does not enforce NetworkPolicy',
-      fix: 'Fix: add a policy agent next to flannel (Calico in canal mode, kube-router\'s firewall) or move to a CNI that enforces NetworkPolicy.',
+      fix: "Fix: add a policy agent next to flannel (Calico in canal mode, kube-router's firewall) or move to a CNI that enforces NetworkPolicy.",
     };
   }
   const agents = cni.join(', ');
-  return { text: `the policy agent (${agents}) did not enforce it`, fix: `Fix: check the policy agent (${agents}) on the nodes involved: its pods' logs say why it did not program the policy.` };
+  return {
+    text: `the policy agent (${agents}) did not enforce it`,
+    fix: `Fix: check the policy agent (${agents}) on the nodes involved: its pods' logs say why it did not program the policy.`,
+  };
 }
 
 export const allowedByNetworkPolicy = rule('allowedByNetworkPolicy', [Cause.AllowedByNetworkPolicy], (context) => {
@@ -124,8 +138,13 @@ export const allowedByNetworkPolicy = rule('allowedByNetworkPolicy', [Cause.Allo
   const allowing = reach?.flows.map((flow) => flow.verdict.ingress.allowedBy ?? flow.verdict.egress.allowedBy).find(Boolean);
   if (!reach || !allowing) return undefined;
   const flow = reach.flows[0];
-  const fix = `Fix: narrow ${allowing.description} (namespace ${allowing.policy.namespace}) so it no longer admits ${describePeerForRule(a, 'source', flow)}, if the block is intended.`;
-  return cause(Layer.NetworkPolicy, Cause.AllowedByNetworkPolicy, 'failure', `${reach.text}: ${flow.verdict.message.replace(/\.$/, '')}.`, fix, [...reach.reproduce, ...policyRepro([allowing.policy])]);
+  const fix =
+    `Fix: narrow ${allowing.description} (namespace ${allowing.policy.namespace}) so it no longer admits ` +
+    `${describePeerForRule(a, 'source', flow)}, if the block is intended.`;
+  return cause(Layer.NetworkPolicy, Cause.AllowedByNetworkPolicy, 'failure', `${reach.text}: ${flow.verdict.message.replace(/\.$/, '')}.`, fix, [
+    ...reach.reproduce,
+    ...policyRepro([allowing.policy]),
+  ]);
 });
 
 export const noPolicyIsolates = rule('noPolicyIsolates', [Cause.NoPolicyIsolates], (context) => {
@@ -140,7 +159,8 @@ export const noPolicyIsolates = rule('noPolicyIsolates', [Cause.NoPolicyIsolates
     Cause.NoPolicyIsolates,
     'failure',
     `${reach.text}: no NetworkPolicy selects ${subject} for ingress or the source for egress, so all traffic is allowed.`,
-    `Fix: add a NetworkPolicy that isolates ${subject} (for example a default-deny ingress policy in namespace ${namespace}) and allow only the intended clients.`,
+    `Fix: add a NetworkPolicy that isolates ${subject} (for example a default-deny ingress policy in namespace ${namespace}) and allow only the ` +
+      `intended clients.`,
     reach.reproduce,
   );
 });
@@ -151,7 +171,10 @@ function blockedText(a: Analysis): string {
     const failed = a.dns.failed;
     return `${failed ? `${failed.dns.name} did not resolve (${failed.dns.status})` : 'no lookup succeeded'}, as expected`;
   }
-  const failures = [...a.service.connectFailed.map((attempt) => `${a.service.applicable ? 'ClusterIP ' : ''}${attemptShort(a, attempt)}`), ...a.pods.failed.map((o) => outcomeShort(a, o))];
+  const failures = [
+    ...a.service.connectFailed.map((attempt) => `${a.service.applicable ? 'ClusterIP ' : ''}${attemptShort(a, attempt)}`),
+    ...a.pods.failed.map((o) => outcomeShort(a, o)),
+  ];
   return `${sourceText(a)} cannot reach ${a.destinationText}, as expected${failures.length ? ` (${listText(failures, 3)})` : ''}`;
 }
 
@@ -160,7 +183,9 @@ export const blockedAsExpected = rule('blockedAsExpected', [HealthyReason.Blocke
   const { policy } = a;
   if (a.protocol === 'DNS') {
     const blocked = a.dns.blockedByPolicy;
-    return blocked ? cause(undefined, HealthyReason.BlockedAsExpected, 'ok', `${blockedText(a)}: ${blocked.message.replace(/; to fix,.*$/, '')}.`, undefined, []) : undefined;
+    return blocked
+      ? cause(undefined, HealthyReason.BlockedAsExpected, 'ok', `${blockedText(a)}: ${blocked.message.replace(/; to fix,.*$/, '')}.`, undefined, [])
+      : undefined;
   }
   if (policy.denied.length > 0) {
     const text = `${blockedText(a)}: ${policy.denied[0].verdict.message.replace(/\.$/, '')}; denying: ${formatPolicyRefs(denyingPolicies(policy.denied))}.`;
@@ -168,7 +193,14 @@ export const blockedAsExpected = rule('blockedAsExpected', [HealthyReason.Blocke
   }
   if (policy.error || !policy.applicable || policy.flows.length === 0) {
     const why = policy.error ?? policy.notApplicable ?? 'no flow to evaluate';
-    return cause(undefined, HealthyReason.BlockedAsExpected, 'ok', `${blockedText(a)}; the NetworkPolicies could not be evaluated (${why}).`, undefined, []);
+    return cause(
+      undefined,
+      HealthyReason.BlockedAsExpected,
+      'ok',
+      `${blockedText(a)}; the NetworkPolicies could not be evaluated (${why}).`,
+      undefined,
+      [],
+    );
   }
   return undefined;
 });
@@ -178,7 +210,14 @@ export const blockedNotByPolicy = rule('blockedNotByPolicy', [HealthyReason.Bloc
   if (a.protocol === 'DNS') {
     const egress = a.dns.egress ? ` (${a.dns.egress.message})` : '';
     const fix = 'Fix: if the isolation matters, add an egress policy for the source that does not allow port 53.';
-    return cause(undefined, HealthyReason.BlockedNotByPolicy, 'warning', `${blockedText(a)}, but no NetworkPolicy blocks DNS for the source${egress}.`, fix, []);
+    return cause(
+      undefined,
+      HealthyReason.BlockedNotByPolicy,
+      'warning',
+      `${blockedText(a)}, but no NetworkPolicy blocks DNS for the source${egress}.`,
+      fix,
+      [],
+    );
   }
   const explanation = explain();
   const elsewhere = explanation ? `; the block comes from elsewhere: ${explanation.reason}: ${explanation.summary}` : '';

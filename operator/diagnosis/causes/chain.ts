@@ -13,7 +13,14 @@
 // Pure: the same analysis gives the same cause.
 import { clip, sentence } from '../../util/text.ts';
 import type { Analysis } from '../analysis.ts';
-import { allowedByNetworkPolicy, blockedAsExpected, blockedNotByPolicy, noPolicyIsolates, policyNotEnforced, unexpectedlyReachable } from './blocked.ts';
+import {
+  allowedByNetworkPolicy,
+  blockedAsExpected,
+  blockedNotByPolicy,
+  noPolicyIsolates,
+  policyNotEnforced,
+  unexpectedlyReachable,
+} from './blocked.ts';
 import { cniAgentNotReady, nodeNetworkUnavailable, overlayBroken, overlaySourceAddressMismatch } from './cni.ts';
 import { dnsEgressBlocked, dnsNoAddress, dnsServerFailure, dnsServerUnavailable, dnsTimeout, nameNotFound, searchPathAmplification } from './dns.ts';
 import { endpointsNotReady, noEndpoints, selectorMismatch } from './endpoints.ts';
@@ -38,7 +45,14 @@ export const MAX_SUMMARY_LENGTH = 4000;
 const PRECONDITIONS: readonly Rule[] = [probeFailed, sourceNotReady];
 
 /** expect: Blocked. The last rule decides every such check. */
-const EXPECT_BLOCKED: readonly Rule[] = [unexpectedlyReachable, policyNotEnforced, allowedByNetworkPolicy, noPolicyIsolates, blockedAsExpected, blockedNotByPolicy];
+const EXPECT_BLOCKED: readonly Rule[] = [
+  unexpectedlyReachable,
+  policyNotEnforced,
+  allowedByNetworkPolicy,
+  noPolicyIsolates,
+  blockedAsExpected,
+  blockedNotByPolicy,
+];
 
 /** expect: Reachable, ladder order. The last rule decides every such check. */
 const EXPECT_REACHABLE: readonly Rule[] = [

@@ -17,9 +17,14 @@ export const nodeNetworkUnavailable = rule('nodeNetworkUnavailable', [Cause.Node
       : undefined;
   const symptom = path?.unanswered ? path : lookup;
   if (!unavailable || !symptom) return undefined;
-  const fix = `Fix: check the CNI agent on node ${unavailable.node}; the route controller or CNI clears NetworkUnavailable once the node's pod network is configured.`;
+  const fix =
+    `Fix: check the CNI agent on node ${unavailable.node}; the route controller or CNI clears NetworkUnavailable once the node's pod ` +
+    `network is configured.`;
   const summary = `${symptom.text}; ${unavailable.text}: the CNI has not set up its network.`;
-  return cause(Layer.CNI, Cause.NodeNetworkUnavailable, 'failure', summary, fix, [...symptom.reproduce, kubectl(undefined, 'describe', 'node', unavailable.node)]);
+  return cause(Layer.CNI, Cause.NodeNetworkUnavailable, 'failure', summary, fix, [
+    ...symptom.reproduce,
+    kubectl(undefined, 'describe', 'node', unavailable.node),
+  ]);
 });
 
 export const cniAgentNotReady = rule('cniAgentNotReady', [Cause.CNIAgentNotReady], ({ a, s }) => {
@@ -45,9 +50,17 @@ function overlayFailing(a: Analysis, s: Symptoms): boolean {
 
 function comparisonText(a: Analysis): string {
   const { cni } = a;
-  const same = cni.sameNodeOk.length ? `Same-node pods answer (${listText(cni.sameNodeOk.map((o) => outcomeShort(a, o)), 2)}) but cross-node` : 'Cross-node';
+  const same = cni.sameNodeOk.length
+    ? `Same-node pods answer (${listText(
+        cni.sameNodeOk.map((o) => outcomeShort(a, o)),
+        2,
+      )}) but cross-node`
+    : 'Cross-node';
   const from = cni.crossNodeFailed[0]?.vantage.label ?? sourceText(a);
-  return `${same} pods time out (${listText(cni.crossNodeFailed.map((o) => outcomeShort(a, o)), 3)}) from ${from}`;
+  return `${same} pods time out (${listText(
+    cni.crossNodeFailed.map((o) => outcomeShort(a, o)),
+    3,
+  )}) from ${from}`;
 }
 
 function tunnelCheck(a: Analysis) {
@@ -58,13 +71,17 @@ function tunnelCheck(a: Analysis) {
 export const overlaySourceAddressMismatch = rule('overlaySourceAddressMismatch', [Cause.OverlaySourceAddressMismatch], ({ a, s }) => {
   const mismatch = a.cni.overlayAddressMismatch;
   if (!overlayFailing(a, s) || mismatch.length === 0) return undefined;
-  const texts = listText(mismatch.map((i) => i.text), 2);
+  const texts = listText(
+    mismatch.map((i) => i.text),
+    2,
+  );
   return cause(
     Layer.CNI,
     Cause.OverlaySourceAddressMismatch,
     'failure',
     sentence(`${comparisonText(a)}; ${texts}, so peers receive tunnel packets from an address they do not expect`),
-    `Fix: make the CNI use node ${mismatch[0].node}'s InternalIP as its tunnel address (flannel --iface/--public-ip, Calico IP_AUTODETECTION_METHOD), or remove the stray address from the node's interface.`,
+    `Fix: make the CNI use node ${mismatch[0].node}'s InternalIP as its tunnel address (flannel --iface/--public-ip, Calico ` +
+      `IP_AUTODETECTION_METHOD), or remove the stray address from the node's interface.`,
     [...s.path!.reproduce, kubectl(undefined, 'get', 'node', mismatch[0].node, '-o', 'yaml'), ...tunnelCheck(a)],
   );
 });
@@ -79,7 +96,8 @@ export const overlayBroken = rule('overlayBroken', [Cause.OverlayBroken], ({ a, 
     Cause.OverlayBroken,
     'failure',
     sentence(`${comparisonText(a)}: the overlay between nodes ${listText(nodes)} drops traffic${agents}`),
-    `Fix: allow the overlay traffic between the nodes (VXLAN UDP 4789 or 8472, Geneve UDP 6081, IPIP protocol 4, WireGuard UDP 51820, depending on the CNI) in host firewalls and security groups, and check the CNI agents on ${listText(nodes)}.`,
+    `Fix: allow the overlay traffic between the nodes (VXLAN UDP 4789 or 8472, Geneve UDP 6081, IPIP protocol 4, WireGuard UDP 51820, depending on ` +
+      `the CNI) in host firewalls and security groups, and check the CNI agents on ${listText(nodes)}.`,
     [...s.path!.reproduce, ...tunnelCheck(a)],
   );
 });

@@ -26,7 +26,9 @@ export const nameNotFound = rule('nameNotFound', [Cause.NameNotFound], ({ a, s }
   if (!lookup || lookupFailure(a.dns) !== Cause.NameNotFound) return undefined;
   const dnsPolicy = a.dns.sourceDnsPolicy;
   const policyHint =
-    dnsPolicy && dnsPolicy !== 'ClusterFirst' && dnsPolicy !== 'ClusterFirstWithHostNet' ? ` The source pod uses dnsPolicy ${dnsPolicy}, so it does not ask the cluster DNS.` : '';
+    dnsPolicy && dnsPolicy !== 'ClusterFirst' && dnsPolicy !== 'ClusterFirstWithHostNet'
+      ? ` The source pod uses dnsPolicy ${dnsPolicy}, so it does not ask the cluster DNS.`
+      : '';
   const summary = sentence(`${lookup.text}: the name does not exist.${policyHint}`);
   return cause(Layer.DNS, Cause.NameNotFound, 'failure', summary, nameNotFoundFix(a, lookup.lookup.dns.name, policyHint !== ''), lookup.reproduce);
 });
@@ -36,8 +38,13 @@ function nameNotFoundFix(a: Analysis, name: string, notClusterDns: boolean): str
   if (a.kind !== 'service') return `Fix: check the spelling of ${name}, or create the record; the name does not exist in DNS.`;
   const service = `Service ${a.destNamespace}/${serviceName(a)}`;
   if (a.dest.serviceGone) return `Fix: ${service} no longer exists: recreate it, or point spec.destination.service at one that does.`;
-  const where = a.dest.service ? `${service} exists, so the name is not resolved where it should be` : `if ${service} exists, the name is not resolved where it should be`;
-  return `Fix: ${where}:${notClusterDns ? ' set dnsPolicy ClusterFirst on the source pod;' : ''} check the search domains (cluster domain) in resolv.conf and that CoreDNS serves the cluster zone.`;
+  const where = a.dest.service
+    ? `${service} exists, so the name is not resolved where it should be`
+    : `if ${service} exists, the name is not resolved where it should be`;
+  return (
+    `Fix: ${where}:${notClusterDns ? ' set dnsPolicy ClusterFirst on the source pod;' : ''} check the search domains (cluster domain) in ` +
+    `resolv.conf and that CoreDNS serves the cluster zone.`
+  );
 }
 
 export const dnsNoAddress = rule('dnsNoAddress', [Cause.DNSNoAddress], ({ a, s }) => {
@@ -54,10 +61,14 @@ export const dnsServerFailure = rule('dnsServerFailure', [Cause.DNSServerFailure
   if (!lookup || lookupFailure(a.dns) !== Cause.DNSServerFailure) return undefined;
   const fix =
     lookup.lookup.dns.status === 'refused'
-      ? `Fix: ${lookup.server} refused the query: check that it serves this zone for the source (the Corefile's server blocks and any acl plugin) and the CoreDNS logs.`
+      ? `Fix: ${lookup.server} refused the query: check that it serves this zone for the source (the Corefile's server blocks and any acl plugin) ` +
+        `and the CoreDNS logs.`
       : 'Fix: check the CoreDNS logs and its upstream forwarders (the forward plugin in the Corefile); SERVFAIL usually means the upstream did not answer.';
   const logs = kubectl(DNS_NAMESPACE, 'logs', '-l', DNS_POD_SELECTOR, '--tail=50');
-  return cause(Layer.DNS, Cause.DNSServerFailure, 'failure', `${lookup.text}: the DNS server answered but failed the query.`, fix, [...lookup.reproduce, logs]);
+  return cause(Layer.DNS, Cause.DNSServerFailure, 'failure', `${lookup.text}: the DNS server answered but failed the query.`, fix, [
+    ...lookup.reproduce,
+    logs,
+  ]);
 });
 
 function unique(refs: readonly PolicyRef[]): PolicyRef[] {
@@ -72,11 +83,16 @@ export const dnsEgressBlocked = rule('dnsEgressBlocked', [Cause.DNSEgressBlocked
   const ingressBlockers = unique(egress.flows.filter((flow) => !flow.ingress.allowed).flatMap((flow) => flow.ingress.defaultDenyPolicies));
   const fixes: string[] = [];
   if (egressBlockers.length) {
-    fixes.push(`add port 53 UDP and TCP to namespace ${DNS_NAMESPACE} (pods ${DNS_POD_SELECTOR}) to the egress rules of ${formatPolicyRefs(egressBlockers)}`);
+    fixes.push(
+      `add port 53 UDP and TCP to namespace ${DNS_NAMESPACE} (pods ${DNS_POD_SELECTOR}) to the egress rules of ${formatPolicyRefs(egressBlockers)}`,
+    );
   }
   if (ingressBlockers.length) fixes.push(`admit the source on port 53 UDP and TCP in the ingress rules of ${formatPolicyRefs(ingressBlockers)}`);
   const summary = sentence(`${lookup.text}. ${egress.message.replace(/; to fix,.*$/, '')}`);
-  return cause(Layer.NetworkPolicy, Cause.DNSEgressBlockedByPolicy, 'failure', summary, `Fix: ${fixes.join(', and ')}.`, [...lookup.reproduce, ...policyRepro(egress.blockingPolicies)]);
+  return cause(Layer.NetworkPolicy, Cause.DNSEgressBlockedByPolicy, 'failure', summary, `Fix: ${fixes.join(', and ')}.`, [
+    ...lookup.reproduce,
+    ...policyRepro(egress.blockingPolicies),
+  ]);
 });
 
 export const dnsServerUnavailable = rule('dnsServerUnavailable', [Cause.DNSServerUnavailable], ({ s, a }) => {
@@ -99,12 +115,20 @@ export const dnsServerUnavailable = rule('dnsServerUnavailable', [Cause.DNSServe
 
 /** The first broken link on the way to the DNS servers: the pods, the kube-dns Service, or its endpoints. */
 function serversFix(servers: DnsServers): string {
-  if (servers.podsRead && servers.podsTotal === 0) return `Fix: bring CoreDNS back: no DNS pods run (kubectl -n ${DNS_NAMESPACE} get deployment coredns: scaled to 0?).`;
+  if (servers.podsRead && servers.podsTotal === 0)
+    return `Fix: bring CoreDNS back: no DNS pods run (kubectl -n ${DNS_NAMESPACE} get deployment coredns: scaled to 0?).`;
   if (servers.podsRead && servers.podsReady === 0) {
-    return `Fix: find out why the DNS pods are not ready (${servers.notReadyPods.slice(0, 2).join('; ')}): their events and logs say why (kubectl -n ${DNS_NAMESPACE} describe pod).`;
+    return (
+      `Fix: find out why the DNS pods are not ready (${servers.notReadyPods.slice(0, 2).join('; ')}): their events and logs say why (kubectl ` +
+      `-n ${DNS_NAMESPACE} describe pod).`
+    );
   }
-  if (servers.serviceMissing) return `Fix: recreate the kube-dns Service in ${DNS_NAMESPACE} (the DNS pods are ready; resolv.conf points at its ClusterIP).`;
-  return `Fix: the DNS pods are ready but the kube-dns Service lists none of them: make its selector match their labels (${DNS_POD_SELECTOR}) and its ports their container ports.`;
+  if (servers.serviceMissing)
+    return `Fix: recreate the kube-dns Service in ${DNS_NAMESPACE} (the DNS pods are ready; resolv.conf points at its ClusterIP).`;
+  return (
+    `Fix: the DNS pods are ready but the kube-dns Service lists none of them: make its selector match their labels (${DNS_POD_SELECTOR}) and ` +
+    `its ports their container ports.`
+  );
 }
 
 export const searchPathAmplification = rule('searchPathAmplification', [Cause.DNSSearchPathAmplification], ({ s, a }) => {
@@ -116,7 +140,8 @@ export const searchPathAmplification = rule('searchPathAmplification', [Cause.DN
     Layer.DNS,
     Cause.DNSSearchPathAmplification,
     'warning',
-    `${amp.dns.name} resolved from ${amp.vantage.label}, but only after ${wasted} on the search path (${amp.dns.queries} queries, ${amp.dns.ms} ms; ${search}); the connection works.`,
+    `${amp.dns.name} resolved from ${amp.vantage.label}, but only after ${wasted} on the search path (${amp.dns.queries} queries, ${amp.dns.ms} ` +
+      `ms; ${search}); the connection works.`,
     `Fix: use the fully qualified name with a trailing dot (${amp.dns.name}.) in the application, or set spec.dnsConfig.options ndots:2 on the pod.`,
     digCommand(a.repro, amp.dns.name),
   );
@@ -128,14 +153,17 @@ export const dnsTimeout = rule('dnsTimeout', [Cause.DNSTimeout], ({ s, a }) => {
   if (!lookup) return undefined;
   const servers = a.dns.servers;
   const viaClusterIP = viaDnsClusterIP(a, lookup.lookup);
-  const serverState = servers ? ` although ${servers.podsReady}/${servers.podsTotal} DNS pods are ready and kube-dns has ${plural(servers.endpointsReady, 'ready endpoint')}` : '';
+  const serverState = servers
+    ? ` although ${servers.podsReady}/${servers.podsTotal} DNS pods are ready and kube-dns has ${plural(servers.endpointsReady, 'ready endpoint')}`
+    : '';
   const node = lookup.node ?? 'the source node';
   return cause(
     Layer.DNS,
     Cause.DNSTimeout,
     'failure',
     sentence(`${lookup.text}${viaClusterIP}${serverState}`),
-    `Fix: follow the query: from the source to ${lookup.server} (the service rules on node ${node}) and on to the DNS pods (CoreDNS logs; a capture with spec.capture shows queries without answers).`,
+    `Fix: follow the query: from the source to ${lookup.server} (the service rules on node ${node}) and on to the DNS pods (CoreDNS logs; a ` +
+      `capture with spec.capture shows queries without answers).`,
     [...lookup.reproduce, kubectl(DNS_NAMESPACE, 'logs', '-l', DNS_POD_SELECTOR, '--tail=50')],
   );
 });

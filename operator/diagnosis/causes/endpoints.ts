@@ -18,7 +18,10 @@ function explainingFault({ a, s }: RuleContext): EndpointsFault | undefined {
   if (s.serviceFailed) return fault;
   const result = s.lookup?.lookup.dns;
   if (result && (result.status === 'nxdomain' || result.status === 'nodata') && a.endpoints.serviceKind === 'Headless') {
-    return { ...fault, message: `${fault.message} (a headless Service resolves only to ready pods, so ${result.name} returned ${result.status.toUpperCase()})` };
+    return {
+      ...fault,
+      message: `${fault.message} (a headless Service resolves only to ready pods, so ${result.name} returned ${result.status.toUpperCase()})`,
+    };
   }
   return undefined;
 }
@@ -40,7 +43,10 @@ export const selectorMismatch = rule('selectorMismatch', [Cause.SelectorMismatch
   const difference = nearest?.differences[0];
   const near = nearest && difference ? `: pod ${nearest.name} ${difference.description}` : '';
   const fix = `Fix: make the Service selector and the pod labels agree${near} (kubectl -n ${ns} edit service ${name}, or relabel the pods).`;
-  return endpointsCause(a, fault, fix, [kubectl(ns, 'get', 'pods', '--show-labels'), kubectl(ns, 'get', 'service', name, '-o', 'jsonpath={.spec.selector}')]);
+  return endpointsCause(a, fault, fix, [
+    kubectl(ns, 'get', 'pods', '--show-labels'),
+    kubectl(ns, 'get', 'service', name, '-o', 'jsonpath={.spec.selector}'),
+  ]);
 });
 
 /** Why a backend pod is not ready, from its status: what to look at first. */
@@ -52,7 +58,8 @@ function notReadyHint(pod: V1Pod, namespace: string): string {
     return `its container keeps exiting (${waiting ?? 'terminated'}): kubectl -n ${namespace} logs ${name} --previous says why`;
   }
   if (waiting) return `its container is waiting (${waiting}): kubectl -n ${namespace} describe pod ${name} shows the events`;
-  if (pod.status?.phase === 'Pending') return `it is Pending (not scheduled or not started): kubectl -n ${namespace} describe pod ${name} shows the events`;
+  if (pod.status?.phase === 'Pending')
+    return `it is Pending (not scheduled or not started): kubectl -n ${namespace} describe pod ${name} shows the events`;
   return `it runs but its readiness probe fails: kubectl -n ${namespace} describe pod ${name} shows the probe's failures`;
 }
 
@@ -86,16 +93,27 @@ function noEndpointsFix(a: Analysis): string {
   const { endpoints } = a;
   const selector = formatLabels(endpoints.service?.spec?.selector);
   if (endpoints.selectorless) return `Fix: create EndpointSlices for Service ${ns}/${name} (it has no selector), or give it a selector.`;
-  if (endpoints.backends.length === 0) return `Fix: deploy pods labelled ${selector} in namespace ${ns}, or point the selector at the pods that serve this Service.`;
+  if (endpoints.backends.length === 0)
+    return `Fix: deploy pods labelled ${selector} in namespace ${ns}, or point the selector at the pods that serve this Service.`;
   // The pods exist and match: what is missing is the port on them, or the slices that publish them.
   const port = endpoints.servicePort;
   const target = port?.targetPort ?? port?.port;
   if (endpoints.targetPortProblem && typeof target === 'string') {
-    return `Fix: name a container port ${target} in the pods' spec (ports[].name), or set the Service's targetPort to the port the pods declare (kubectl -n ${ns} edit service ${name}).`;
+    return (
+      `Fix: name a container port ${target} in the pods' spec (ports[].name), or set the Service's targetPort to the port the pods declare ` +
+      `(kubectl -n ${ns} edit service ${name}).`
+    );
   }
-  if (endpoints.targetPortProblem) return `Fix: set the Service's targetPort to a port the pods' containers declare (kubectl -n ${ns} edit service ${name}).`;
+  if (endpoints.targetPortProblem)
+    return `Fix: set the Service's targetPort to a port the pods' containers declare (kubectl -n ${ns} edit service ${name}).`;
   if (endpoints.slices?.withoutPort.length) {
-    return `Fix: the EndpointSlices publish the pods without port ${port?.name || port?.port}: make the Service's port name and targetPort match a port the pods declare.`;
+    return (
+      `Fix: the EndpointSlices publish the pods without port ${port?.name || port?.port}: make the Service's port name and targetPort match a ` +
+      `port the pods declare.`
+    );
   }
-  return `Fix: ${plural(endpoints.backends.length, 'pod')} match ${selector} but no EndpointSlice lists them: check the EndpointSlice controller (kube-controller-manager) and the pods' IPs.`;
+  return (
+    `Fix: ${plural(endpoints.backends.length, 'pod')} match ${selector} but no EndpointSlice lists them: check the EndpointSlice controller ` +
+    `(kube-controller-manager) and the pods' IPs.`
+  );
 }

@@ -23,7 +23,10 @@ function ingressControllerRepro(a: Analysis): Argv[] {
 /** Restore the controllers that were found, or find out which controller should serve the Ingress at all. */
 function ingressFix(a: Analysis): string {
   if (a.northSouth.controllers?.total === 0) {
-    return 'Fix: no ingress controller pod was found by its labels: check that a controller serves the Ingress\'s class (ingressClassName), in the cluster or outside it.';
+    return (
+      "Fix: no ingress controller pod was found by its labels: check that a controller serves the Ingress's class (ingressClassName), in the " +
+      'cluster or outside it.'
+    );
   }
   return 'Fix: restore the ingress controller (its Deployment/DaemonSet and pod events), or point the Ingress at a running controller class.';
 }
@@ -35,8 +38,10 @@ export const loadBalancerPending = rule('loadBalancerPending', [Cause.LoadBalanc
     Layer.NorthSouth,
     Cause.LoadBalancerPending,
     'warning',
-    `${a.destinationText} works inside the cluster, but LoadBalancer Service ${a.destNamespace}/${name} has no external address (status.loadBalancer is empty), so it is not reachable from outside.`,
-    "Fix: install or repair a load-balancer controller (the cloud provider's, or MetalLB on bare metal), or expose the Service through a NodePort or an Ingress.",
+    `${a.destinationText} works inside the cluster, but LoadBalancer Service ${a.destNamespace}/${name} has no external address ` +
+      `(status.loadBalancer is empty), so it is not reachable from outside.`,
+    "Fix: install or repair a load-balancer controller (the cloud provider's, or MetalLB on bare metal), or expose the Service through a NodePort " +
+      'or an Ingress.',
     [kubectl(a.destNamespace, 'get', 'service', name, '-o', 'wide'), kubectl(a.destNamespace, 'describe', 'service', name)],
   );
 });
@@ -75,14 +80,19 @@ export const egressBlocked = rule('egressBlocked', [Cause.EgressBlocked], ({ a, 
     const denied = a.policy.denied;
     if (denied.length > 0) {
       const summary = sentence(`${external.text}: ${denied[0].verdict.message.replace(/\.$/, '')}`);
-      return cause(Layer.NetworkPolicy, Cause.EgressBlocked, 'failure', summary, policyFix(a, denied), [...external.reproduce, ...policyRepro(denyingPolicies(denied))]);
+      return cause(Layer.NetworkPolicy, Cause.EgressBlocked, 'failure', summary, policyFix(a, denied), [
+        ...external.reproduce,
+        ...policyRepro(denyingPolicies(denied)),
+      ]);
     }
     return cause(
       Layer.NorthSouth,
       Cause.EgressBlocked,
       'failure',
-      `${external.text}; no NetworkPolicy denies it, so the traffic is lost outside the pod: a missing route or NAT (masquerade) on the node, or a firewall on the way.`,
-      `Fix: check the node's default route and the CNI's masquerade rules for traffic leaving the cluster, and any egress firewall or proxy requirement for ${external.host}.`,
+      `${external.text}; no NetworkPolicy denies it, so the traffic is lost outside the pod: a missing route or NAT (masquerade) on the node, or a ` +
+        `firewall on the way.`,
+      `Fix: check the node's default route and the CNI's masquerade rules for traffic leaving the cluster, and any egress firewall or proxy ` +
+        `requirement for ${external.host}.`,
       external.reproduce,
     );
   }

@@ -16,7 +16,8 @@ export const udpNoReply = rule('udpNoReply', [HealthyReason.UDPNoReply], ({ a, s
     undefined,
     HealthyReason.UDPNoReply,
     'warning',
-    `UDP to ${listText(udp, 3)} got no reply and no ICMP error from ${sourceText(a)}, and no NetworkPolicy denies it: the port is open (the service did not answer the probe's datagram) or silently filtered.`,
+    `UDP to ${listText(udp, 3)} got no reply and no ICMP error from ${sourceText(a)}, and no NetworkPolicy denies it: the port is open (the ` +
+      `service did not answer the probe's datagram) or silently filtered.`,
     'Fix: nothing to fix if the service does not answer arbitrary datagrams; a refused port would have returned ICMP port unreachable.',
     connect ? connectCommand(a.repro, a.transport, connect.ip, connect.port) : [],
   );
@@ -38,5 +39,12 @@ export const reachable = rule('reachable', [HealthyReason.Reachable], ({ a }) =>
   const notReady = a.endpoints.slices?.notReady.length ?? 0;
   if (notReady > 0) parts.push(`${plural(notReady, 'not-ready endpoint')} left out of rotation`);
   const vantages = a.vantages.length > 1 ? ` (from ${a.vantages.length} sources)` : '';
-  return cause(undefined, HealthyReason.Reachable, 'ok', `${sourceText(a)} reached ${a.destinationText}${vantages}: ${parts.join('; ') || 'all probes passed'}.`, undefined, []);
+  return cause(
+    undefined,
+    HealthyReason.Reachable,
+    'ok',
+    `${sourceText(a)} reached ${a.destinationText}${vantages}: ${parts.join('; ') || 'all probes passed'}.`,
+    undefined,
+    [],
+  );
 });

@@ -50,7 +50,9 @@ export const unexpectedHTTPStatus = rule('unexpectedHTTPStatus', [Cause.Unexpect
 export const tlsError = rule('tlsError', [Cause.TLSError], ({ a, s }) => {
   const failed = s.http;
   if (!failed || failed.http?.status !== 'tlsError') return undefined;
-  const fix = 'Fix: check the server certificate (its names must cover the host the client uses, its chain must be trusted) or set spec.http.host to the name the certificate covers.';
+  const fix =
+    'Fix: check the server certificate (its names must cover the host the client uses, its chain must be trusted) or set spec.http.host to the ' +
+    'name the certificate covers.';
   return httpCause(a, failed, Cause.TLSError, ': the TLS handshake failed.', fix);
 });
 
@@ -65,8 +67,12 @@ function requestFailedFix(a: Analysis, failed: HttpFailure): string {
   const mtuMeasured = a.mtu.results.some((entry) => entry.mtu.status === 'ok');
   if (status === 'timeout') {
     const mtu = mtuMeasured ? '' : ', and the path MTU (it was not measured)';
-    return `Fix: the connection works but no response came within ${a.repro.timeoutSeconds} s: check the application (its logs, slow or blocked handlers)${mtu}.`;
+    return (
+      `Fix: the connection works but no response came within ${a.repro.timeoutSeconds} s: check the application (its logs, slow or blocked ` +
+      `handlers)${mtu}.`
+    );
   }
-  if (status === 'protocolError') return 'Fix: the server on this port does not answer HTTP as the check speaks it (HTTPS, or another protocol?): check the port and spec.protocol.';
+  if (status === 'protocolError')
+    return 'Fix: the server on this port does not answer HTTP as the check speaks it (HTTPS, or another protocol?): check the port and spec.protocol.';
   return 'Fix: the TCP connection works; check the application (logs) and, for hanging responses, the path MTU.';
 }

@@ -20,13 +20,24 @@ export const mtuMismatch = rule('mtuMismatch', [Cause.MTUMismatch], ({ a, s }) =
   const prefix = hung ? httpText(s.http!) : undefined;
   const m = broken.mtu;
   const path = m.path ?? m.largestOk ?? 0;
-  const kind = m.status === 'blackhole' ? `DF packets larger than ${m.largestOk} bytes vanish without an ICMP error` : `routers report "fragmentation needed" above ${m.largestOk} bytes`;
+  const kind =
+    m.status === 'blackhole'
+      ? `DF packets larger than ${m.largestOk} bytes vanish without an ICMP error`
+      : `routers report "fragmentation needed" above ${m.largestOk} bytes`;
   const effect =
-    severity === 'warning' ? ' (PMTU discovery works, so TCP adapts; large UDP datagrams and tunnels suffer)' : ', so large segments are lost while small ones (the handshake) pass';
+    severity === 'warning'
+      ? ' (PMTU discovery works, so TCP adapts; large UDP datagrams and tunnels suffer)'
+      : ', so large segments are lost while small ones (the handshake) pass';
   const opening = prefix ? `${upperFirst(prefix)}; the` : 'The';
-  const summary = `${opening} path MTU from ${broken.vantage.label} to ${m.ip} is ${path} bytes while ${m.iface ?? 'its interface'} has MTU ${m.local}: ${kind}${effect}.`;
+  const summary =
+    `${opening} path MTU from ${broken.vantage.label} to ${m.ip} is ${path} bytes while ${m.iface ?? 'its interface'} has MTU ` +
+    `${m.local}: ${kind}${effect}.`;
   const size = (m.local ?? 1500) - (m.ip.includes(':') ? 48 : 28);
-  const reproduce = toolArgSafe(m.ip) ? [fromSource(a.repro, ['ping', '-M', 'do', '-s', String(size), '-c', '3', m.ip]), fromSource(a.repro, ['tracepath', '-n', m.ip])] : [];
-  const fix = `Fix: make the MTUs agree: set the pod network (CNI) MTU to at most ${path} bytes, or raise the MTU of the lower link, and do not filter ICMP "fragmentation needed".`;
+  const reproduce = toolArgSafe(m.ip)
+    ? [fromSource(a.repro, ['ping', '-M', 'do', '-s', String(size), '-c', '3', m.ip]), fromSource(a.repro, ['tracepath', '-n', m.ip])]
+    : [];
+  const fix =
+    `Fix: make the MTUs agree: set the pod network (CNI) MTU to at most ${path} bytes, or raise the MTU of the lower link, and do not ` +
+    `filter ICMP "fragmentation needed".`;
   return cause(Layer.MTU, Cause.MTUMismatch, severity, summary, fix, reproduce);
 });

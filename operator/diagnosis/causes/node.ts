@@ -13,9 +13,19 @@ export const conntrackTableFull = rule('conntrackTableFull', [Cause.ConntrackTab
   const check = onNode(a.repro, conntrack.node, ['conntrack', '-C']);
   const fix = `Fix: raise net.netfilter.nf_conntrack_max on node ${conntrack.node} (kube-proxy conntrack.maxPerCore) and find what holds so many connections.`;
   if (bypass) {
-    return cause(Layer.Node, Cause.ConntrackTableFull, 'failure', `${bypass.text}; the ${conntrack.text}, so new NATed connections are dropped.`, fix, [...bypass.reproduce, check]);
+    return cause(
+      Layer.Node,
+      Cause.ConntrackTableFull,
+      'failure',
+      `${bypass.text}; the ${conntrack.text}, so new NATed connections are dropped.`,
+      fix,
+      [...bypass.reproduce, check],
+    );
   }
-  return cause(Layer.Node, Cause.ConntrackTableFull, 'failure', `${path!.text}; the ${conntrack.text}, so new connections are dropped.`, fix, [...path!.reproduce, check]);
+  return cause(Layer.Node, Cause.ConntrackTableFull, 'failure', `${path!.text}; the ${conntrack.text}, so new connections are dropped.`, fix, [
+    ...path!.reproduce,
+    check,
+  ]);
 });
 
 export const ipForwardingDisabled = rule('ipForwardingDisabled', [Cause.IPForwardingDisabled], ({ a, s }) => {
@@ -23,9 +33,18 @@ export const ipForwardingDisabled = rule('ipForwardingDisabled', [Cause.IPForwar
   if (!forwarding) return undefined;
   const { path, external, lookup } = s;
   const check = onNode(a.repro, forwarding.node, ['sysctl', 'net.ipv4.ip_forward']);
-  const fix = `Fix: set net.ipv4.ip_forward=1 on node ${forwarding.node} (sysctl -w net.ipv4.ip_forward=1, and persist it in /etc/sysctl.d); something reset it.`;
+  const fix =
+    `Fix: set net.ipv4.ip_forward=1 on node ${forwarding.node} (sysctl -w net.ipv4.ip_forward=1, and persist it in /etc/sysctl.d); ` +
+    `something reset it.`;
   if (path?.unanswered) {
-    return cause(Layer.Node, Cause.IPForwardingDisabled, 'failure', `${path.text}; ${forwarding.text}, so the node does not route pod traffic.`, fix, [...path.reproduce, check]);
+    return cause(
+      Layer.Node,
+      Cause.IPForwardingDisabled,
+      'failure',
+      `${path.text}; ${forwarding.text}, so the node does not route pod traffic.`,
+      fix,
+      [...path.reproduce, check],
+    );
   }
   // Policy first on the way out, as on the ladder: a NetworkPolicy that denies the egress decides (egressBlocked).
   if (external?.attempt && !external.internal && !external.refused && a.policy.denied.length === 0) {
@@ -45,5 +64,8 @@ export const nodeNotReady = rule('nodeNotReady', [Cause.NodeNotReady], ({ a, s }
   const notReady = a.node.notReady.find((issue) => path.involved.has(issue.node)) ?? a.node.notReady[0];
   if (!notReady) return undefined;
   const fix = `Fix: bring node ${notReady.node} back to Ready (kubelet, container runtime, network), or drain it.`;
-  return cause(Layer.Node, Cause.NodeNotReady, 'failure', `${path.text}; ${notReady.text}.`, fix, [...path.reproduce, kubectl(undefined, 'describe', 'node', notReady.node)]);
+  return cause(Layer.Node, Cause.NodeNotReady, 'failure', `${path.text}; ${notReady.text}.`, fix, [
+    ...path.reproduce,
+    kubectl(undefined, 'describe', 'node', notReady.node),
+  ]);
 });

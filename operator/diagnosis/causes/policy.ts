@@ -41,7 +41,10 @@ export function describePeerForRule(a: Analysis, side: 'source' | 'destination',
   if (!pod) return `ipBlock ${flow.target.replace(/:\d+$/, '')}/32`;
   // For a Service, its selector is the stable description of its pods.
   const selector = a.kind === 'service' ? a.endpoints.service?.spec?.selector : undefined;
-  return `pods ${formatLabels(selector && Object.keys(selector).length > 0 ? selector : stableLabels(pod.metadata?.labels))} in namespace ${pod.metadata?.namespace}`;
+  return (
+    `pods ${formatLabels(selector && Object.keys(selector).length > 0 ? selector : stableLabels(pod.metadata?.labels))} in namespace ` +
+    `${pod.metadata?.namespace}`
+  );
 }
 
 function flowPort(a: Analysis): string {
@@ -55,10 +58,16 @@ export function policyFix(a: Analysis, flows: readonly PolicyFlow[]): string {
   const flow = flows[0];
   const parts: string[] = [];
   if (!flow.verdict.egress.allowed) {
-    parts.push(`add an egress rule to ${formatPolicyRefs(flow.verdict.egress.defaultDenyPolicies)} allowing ${describePeerForRule(a, 'destination', flow)} on ${flowPort(a)}`);
+    parts.push(
+      `add an egress rule to ${formatPolicyRefs(flow.verdict.egress.defaultDenyPolicies)} allowing ${describePeerForRule(a, 'destination', flow)} ` +
+        `on ${flowPort(a)}`,
+    );
   }
   if (!flow.verdict.ingress.allowed) {
-    parts.push(`add an ingress rule to ${formatPolicyRefs(flow.verdict.ingress.defaultDenyPolicies)} admitting ${describePeerForRule(a, 'source', flow)} on ${flowPort(a)}`);
+    parts.push(
+      `add an ingress rule to ${formatPolicyRefs(flow.verdict.ingress.defaultDenyPolicies)} admitting ${describePeerForRule(a, 'source', flow)} on ` +
+        `${flowPort(a)}`,
+    );
   }
   return `Fix: ${parts.join(', and ')}, if this traffic is intended.`;
 }
@@ -80,5 +89,8 @@ export const blockedByNetworkPolicy = rule('blockedByNetworkPolicy', [Cause.Bloc
       ? ' (refused rather than dropped: the policy agent rejects denied traffic, as kube-router does with ICMP port unreachable)'
       : '';
   const summary = sentence(`${path.text}${rejected}: ${denied[0].verdict.message.replace(/\.$/, '')}`);
-  return cause(Layer.NetworkPolicy, Cause.BlockedByNetworkPolicy, 'failure', summary, policyFix(a, denied), [...path.reproduce, ...policyRepro(denyingPolicies(denied))]);
+  return cause(Layer.NetworkPolicy, Cause.BlockedByNetworkPolicy, 'failure', summary, policyFix(a, denied), [
+    ...path.reproduce,
+    ...policyRepro(denyingPolicies(denied)),
+  ]);
 });

@@ -23,7 +23,10 @@ function refusalOf(a: Analysis, path: PathSymptom | undefined): Refusal | undefi
   const namespace = refused[0].pod?.metadata?.namespace ?? a.destNamespace;
   return {
     path,
-    text: `${listText(refused.map((o) => outcomeShort(a, o)), 3)} from ${refused[0].vantage.label ?? sourceText(a)}`,
+    text: `${listText(
+      refused.map((o) => outcomeShort(a, o)),
+      3,
+    )} from ${refused[0].vantage.label ?? sourceText(a)}`,
     listening: pod ? [kubectl(namespace, 'exec', pod, '--', 'sh', '-c', 'ss -ltnu 2>/dev/null || netstat -ltnu')] : [],
   };
 }
@@ -36,7 +39,11 @@ export const targetPortMismatch = rule('targetPortMismatch', [Cause.TargetPortMi
   const name = serviceName(a);
   const fix = `Fix: set the Service's targetPort to the port the container listens on (kubectl -n ${ns} edit service ${name}).`;
   const ports = kubectl(ns, 'get', 'service', name, '-o', 'jsonpath={.spec.ports}');
-  return cause(Layer.PodIP, Cause.TargetPortMismatch, 'failure', `${refusal.text}: ${problem}.`, fix, [...refusal.path.reproduce, ports, ...refusal.listening]);
+  return cause(Layer.PodIP, Cause.TargetPortMismatch, 'failure', `${refusal.text}: ${problem}.`, fix, [
+    ...refusal.path.reproduce,
+    ports,
+    ...refusal.listening,
+  ]);
 });
 
 export const portNotListening = rule('portNotListening', [Cause.PortNotListening], ({ a, s }) => {
@@ -44,7 +51,14 @@ export const portNotListening = rule('portNotListening', [Cause.PortNotListening
   if (external?.attempt && external.refused) {
     const port = external.attempt.connect?.port;
     const summary = `${external.text}: the host answered, but nothing listens on port ${port} (or a firewall rejects it).`;
-    return cause(Layer.NorthSouth, Cause.PortNotListening, 'failure', summary, `Fix: check that ${external.host} serves port ${port}.`, external.reproduce);
+    return cause(
+      Layer.NorthSouth,
+      Cause.PortNotListening,
+      'failure',
+      summary,
+      `Fix: check that ${external.host} serves port ${port}.`,
+      external.reproduce,
+    );
   }
   const refusal = refusalOf(a, s.path);
   if (!refusal) return undefined;

@@ -16,7 +16,8 @@ export const probeFailed = rule('probeFailed', [Cause.ProbeFailed], ({ a }) => {
     Cause.ProbeFailed,
     'error',
     `The probe could not test the path: ${a.probeProblem}.`,
-    'Fix: this is an operator or probe-image problem, not a network finding; look at the probe pod log (the full result document) and report it if it persists.',
+    'Fix: this is an operator or probe-image problem, not a network finding; look at the probe pod log (the full result document) and report it if ' +
+      'it persists.',
     pods.slice(0, 2).map((pod) => kubectl(a.namespace, 'logs', `pod/${pod}`)),
   );
 });
@@ -34,6 +35,14 @@ export const sourceNotReady = rule('sourceNotReady', [Cause.SourceNotReady], ({ 
     gone === 'deleted'
       ? 'Fix: recreate the source pod, or point spec.source at one that runs; the check probes from it.'
       : 'Fix: get the source pod Running again (kubectl describe shows why it is not); the check probes from it.';
-  const reproduce = gone === 'deleted' ? [kubectl(a.namespace, 'get', 'pods', '-o', 'wide')] : name ? [kubectl(a.namespace, 'describe', 'pod', name)] : [];
-  return cause(Layer.Source, Cause.SourceNotReady, 'error', `The check cannot be evaluated: ${what}, and the probe stands in for a Running source.`, fix, reproduce);
+  const reproduce =
+    gone === 'deleted' ? [kubectl(a.namespace, 'get', 'pods', '-o', 'wide')] : name ? [kubectl(a.namespace, 'describe', 'pod', name)] : [];
+  return cause(
+    Layer.Source,
+    Cause.SourceNotReady,
+    'error',
+    `The check cannot be evaluated: ${what}, and the probe stands in for a Running source.`,
+    fix,
+    reproduce,
+  );
 });

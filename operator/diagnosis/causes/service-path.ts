@@ -20,7 +20,8 @@ export const icmpToClusterIP = rule('icmpToClusterIP', [Cause.ICMPToClusterIP], 
     Layer.Service,
     Cause.ICMPToClusterIP,
     'error',
-    `Ping from ${entry.vantage.label} to ClusterIP ${entry.icmp.ip}: ${replies}; a ClusterIP is a virtual address that only answers pings when kube-proxy runs in IPVS mode, so this says nothing about the Service.`,
+    `Ping from ${entry.vantage.label} to ClusterIP ${entry.icmp.ip}: ${replies}; a ClusterIP is a virtual address that only answers pings when ` +
+      `kube-proxy runs in IPVS mode, so this says nothing about the Service.`,
     'Fix: check a Service with protocol TCP, UDP or HTTP, or ping a pod destination (spec.destination.pod or podSelector).',
     [],
   );
@@ -51,11 +52,21 @@ function proxyFix(a: Analysis, node: string | undefined, clusterIP: string | und
   const proxy = a.node.kubeProxy;
   const pods = node ? (proxy.byNode.get(node) ?? []) : [];
   const pod = pods[0]?.metadata?.name;
-  if (proxy.error || !node) return `Fix: make sure kube-proxy (or the CNI's service proxy) runs on ${where} and has programmed rules${rules}; check its pod and logs.`;
-  if (pods.length === 0 && proxy.anyFound) return `Fix: kube-proxy runs on other nodes but not on ${where}: check its DaemonSet's nodeSelector and tolerations, and the node's events.`;
-  if (pods.length === 0) return `Fix: no kube-proxy pod runs in the cluster: if kube-proxy runs as a host process or the CNI replaces it, check it on ${where} (its logs, its rules${rules}).`;
-  if (!pods.some(isPodReady)) return `Fix: kube-proxy pod ${pod} on ${where} is not ready: its events and logs say why (kubectl -n ${DNS_NAMESPACE} logs ${pod}).`;
-  return `Fix: kube-proxy pod ${pod} runs on ${where} but the service translation${rules} fails: its logs show why it does not sync (kubectl -n ${DNS_NAMESPACE} logs ${pod}).`;
+  if (proxy.error || !node)
+    return `Fix: make sure kube-proxy (or the CNI's service proxy) runs on ${where} and has programmed rules${rules}; check its pod and logs.`;
+  if (pods.length === 0 && proxy.anyFound)
+    return `Fix: kube-proxy runs on other nodes but not on ${where}: check its DaemonSet's nodeSelector and tolerations, and the node's events.`;
+  if (pods.length === 0)
+    return (
+      `Fix: no kube-proxy pod runs in the cluster: if kube-proxy runs as a host process or the CNI replaces it, check it on ${where} (its ` +
+      `logs, its rules${rules}).`
+    );
+  if (!pods.some(isPodReady))
+    return `Fix: kube-proxy pod ${pod} on ${where} is not ready: its events and logs say why (kubectl -n ${DNS_NAMESPACE} logs ${pod}).`;
+  return (
+    `Fix: kube-proxy pod ${pod} runs on ${where} but the service translation${rules} fails: its logs show why it does not sync (kubectl -n ` +
+    `${DNS_NAMESPACE} logs ${pod}).`
+  );
 }
 
 function proxyPods(node: string | undefined): Argv[] {
@@ -68,12 +79,16 @@ function bypassed(a: Analysis, bypass: BypassSymptom): RootCause {
   const { node } = bypass;
   const clusterIP = a.service.clusterIP ?? bypass.attempt.connect?.ip ?? '';
   const details = [issueOn(a.node.serviceRulesMissing, node)?.text, kubeProxyText(a.node, node)].filter((text): text is string => Boolean(text));
-  const ruleCheck = node && toolArgSafe(clusterIP) ? [onNode(a.repro, node, ['sh', '-c', 'iptables-save -t nat | grep -F -- "$1"', 'netcheck', clusterIP])] : [];
+  const ruleCheck =
+    node && toolArgSafe(clusterIP) ? [onNode(a.repro, node, ['sh', '-c', 'iptables-save -t nat | grep -F -- "$1"', 'netcheck', clusterIP])] : [];
   return cause(
     Layer.Service,
     Cause.ServiceProxyMissing,
     'failure',
-    sentence(`${bypass.text}: the service translation for ${clusterIP} is not working${node ? ` on node ${node}` : ''}${details.length ? ` (${details.join('; ')})` : ''}`),
+    sentence(
+      `${bypass.text}: the service translation for ${clusterIP} is not ` +
+        `working${node ? ` on node ${node}` : ''}${details.length ? ` (${details.join('; ')})` : ''}`,
+    ),
     proxyFix(a, node, clusterIP),
     [...bypass.reproduce, ...proxyPods(node), ...ruleCheck],
   );
@@ -106,7 +121,14 @@ function unprovenProxy(a: Analysis, s: RuleContext['s']): RootCause | undefined 
   if (!path?.attempt || !a.service.applicable) return undefined;
   if (a.node.serviceRulesMissing.length === 0 && !kubeProxyBroken(a.node, path.node)) return undefined;
   const proxy = [a.node.serviceRulesMissing[0]?.text, kubeProxyText(a.node, path.node)].filter(Boolean).join('; ');
-  return cause(Layer.Service, Cause.ServiceProxyMissing, 'failure', sentence(`${path.text}; ${proxy}`), proxyFix(a, path.node, a.service.clusterIP), path.reproduce);
+  return cause(
+    Layer.Service,
+    Cause.ServiceProxyMissing,
+    'failure',
+    sentence(`${path.text}; ${proxy}`),
+    proxyFix(a, path.node, a.service.clusterIP),
+    path.reproduce,
+  );
 }
 
 export const serviceProxyMissing = rule('serviceProxyMissing', [Cause.ServiceProxyMissing], ({ a, s }) => {
@@ -122,7 +144,8 @@ export const serviceUnreachable = rule('serviceUnreachable', [Cause.ServiceUnrea
       Layer.Service,
       Cause.ServiceUnreachable,
       'failure',
-      `${external.text}; ${external.host} is a cluster name, so the traffic never left the cluster, but a host destination skips the Service's endpoints, pods and policies.`,
+      `${external.text}; ${external.host} is a cluster name, so the traffic never left the cluster, but a host destination skips the Service's ` +
+        `endpoints, pods and policies.`,
       'Fix: point the check at the Service (spec.destination.service and namespace) to get the layer-by-layer diagnosis.',
       external.reproduce,
     );

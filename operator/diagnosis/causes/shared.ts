@@ -44,7 +44,14 @@ export function rule(name: string, owns: readonly string[], decide: Rule['decide
   return { name, owns, decide };
 }
 
-export function cause(layer: RootCause['layer'], reason: string, severity: Severity, summary: string, fix: string | undefined, reproduce: Argv[]): RootCause {
+export function cause(
+  layer: RootCause['layer'],
+  reason: string,
+  severity: Severity,
+  summary: string,
+  fix: string | undefined,
+  reproduce: Argv[],
+): RootCause {
   return { layer, reason, severity, summary, fix, reproduce };
 }
 

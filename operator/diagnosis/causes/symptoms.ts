@@ -114,7 +114,8 @@ export function symptomsOf(a: Analysis): Symptoms {
   if (a.dns.failed) return { ...none, lookup: lookupSymptom(a, a.dns.failed), healthy: false };
   if (!failing) return { ...none, healthy: true };
   const { connectFailed, podFailed, httpFailed, icmpFailed } = failures;
-  if (a.protocol === 'ICMP' && a.kind === 'service' && a.service.applicable && icmpFailed.length) return { ...none, pingToClusterIP: icmpFailed[0], healthy: false };
+  if (a.protocol === 'ICMP' && a.kind === 'service' && a.service.applicable && icmpFailed.length)
+    return { ...none, pingToClusterIP: icmpFailed[0], healthy: false };
   const external = a.kind === 'host' || a.endpoints.serviceKind === 'ExternalName' ? externalSymptom(a) : undefined;
   if (external) return { ...none, external, healthy: false };
   const bypass = bypassOf(a, connectFailed);
@@ -193,13 +194,19 @@ export function bypassOf(a: Analysis, connectFailed: ServiceAttempt[]): BypassSy
   for (const attempt of connectFailed) {
     const direct = a.pods.outcomes.filter((outcome) => outcome.vantage === attempt.vantage);
     if (direct.length === 0 || !direct.every((outcome) => outcome.status === 'ok')) continue;
-    const answered = `${plural(direct.length, 'backend pod')} answered directly (${listText(direct.map((o) => outcomeShort(a, o)), 3)})`;
+    const answered = `${plural(direct.length, 'backend pod')} answered directly (${listText(
+      direct.map((o) => outcomeShort(a, o)),
+      3,
+    )})`;
     return {
       attempt,
       direct,
       text: `ClusterIP ${attemptShort(a, attempt)} from ${attempt.vantage.label}, but ${answered}`,
       node: sourceNodeOf(a, attempt.vantage),
-      reproduce: [...connectCommand(a.repro, a.transport, attempt.connect?.ip, attempt.connect?.port), ...connectCommand(a.repro, a.transport, direct[0].ip, direct[0].port)],
+      reproduce: [
+        ...connectCommand(a.repro, a.transport, attempt.connect?.ip, attempt.connect?.port),
+        ...connectCommand(a.repro, a.transport, direct[0].ip, direct[0].port),
+      ],
     };
   }
   return undefined;
@@ -225,7 +232,11 @@ function pathSymptom(a: Analysis): PathSymptom {
 }
 
 function pathText(a: Analysis, failed: PodOutcome[], attempt: ServiceAttempt | undefined): string {
-  if (failed.length > 0) return `${listText(failed.map((o) => outcomeShort(a, o)), 3)} from ${failed[0].vantage.label}`;
+  if (failed.length > 0)
+    return `${listText(
+      failed.map((o) => outcomeShort(a, o)),
+      3,
+    )} from ${failed[0].vantage.label}`;
   if (attempt) return `ClusterIP ${attemptShort(a, attempt)} from ${attempt.vantage.label}`;
   const ping = a.icmp[0]?.icmp;
   return ping ? `ping to ${ping.ip}: ${ping.received}/${ping.sent} replies` : `${a.destinationText} got no reply`;

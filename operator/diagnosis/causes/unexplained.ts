@@ -21,13 +21,19 @@ function pingReproduce(a: Analysis, entry: IcmpOutcome) {
 function unexplainedPath(a: Analysis, path: PathSymptom, reason: string): RootCause {
   const target = path.silent[0];
   const sameNode = target?.node === target?.vantage.node;
-  const where = target?.node && target.vantage.node ? (sameNode ? ` on the same node ${target.node}` : ` from node ${target.vantage.node} to node ${target.node}`) : '';
+  const where =
+    target?.node && target.vantage.node
+      ? sameNode
+        ? ` on the same node ${target.node}`
+        : ` from node ${target.vantage.node} to node ${target.node}`
+      : '';
   return cause(
     Layer.PodIP,
     reason,
     'failure',
     sentence(`${path.text}; no NetworkPolicy denies it and the node and CNI evidence shows no fault${where}`),
-    'Fix: follow the packets: capture on the source and destination pods (spec.capture) to see whether SYNs leave, arrive, or are answered; check routes and host firewalls between the nodes.',
+    'Fix: follow the packets: capture on the source and destination pods (spec.capture) to see whether SYNs leave, arrive, or are answered; check ' +
+      'routes and host firewalls between the nodes.',
     path.reproduce,
   );
 }
@@ -48,7 +54,14 @@ export const packetLoss = rule('packetLoss', [Cause.PacketLoss], ({ a, s }) => {
 export const podUnreachable = rule('podUnreachable', [Cause.PodUnreachable], ({ a, s }) => {
   if (s.path && (s.path.silent.length > 0 || podPingFailed(a))) return unexplainedPath(a, s.path, Cause.PodUnreachable);
   if (!s.icmp || a.kind === 'host') return undefined;
-  return cause(Layer.PodIP, Cause.PodUnreachable, 'failure', `${pingText(s.icmp)}.`, 'Fix: check routes and firewalls between the nodes and the CNI agents.', pingReproduce(a, s.icmp));
+  return cause(
+    Layer.PodIP,
+    Cause.PodUnreachable,
+    'failure',
+    `${pingText(s.icmp)}.`,
+    'Fix: check routes and firewalls between the nodes and the CNI agents.',
+    pingReproduce(a, s.icmp),
+  );
 });
 
 export { pingReproduce, pingText };

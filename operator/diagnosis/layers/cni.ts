@@ -68,7 +68,8 @@ function agentProblems(context: Context): Pick<CniAnalysis, 'detected' | 'agentP
     for (const node of context.involvedNodes) {
       const onNode = pods.filter((pod) => pod.spec?.nodeName === node);
       if (onNode.length === 0) problems.push({ node, text: `no ${agent.name} agent pod on node ${node} (other nodes run one)` });
-      else if (!onNode.some(isPodReady)) problems.push({ node, text: `${agent.name} agent ${onNode[0].metadata?.name} on node ${node} is ${podStateText(onNode[0])}` });
+      else if (!onNode.some(isPodReady))
+        problems.push({ node, text: `${agent.name} agent ${onNode[0].metadata?.name} on node ${node} is ${podStateText(onNode[0])}` });
     }
   }
   return { detected, agentProblems: problems };
@@ -83,7 +84,10 @@ function nodeNetworkIssues(context: Context): Pick<CniAnalysis, 'networkUnavaila
     if (!node) continue;
     const unavailable = node.status?.conditions?.find((c) => c.type === 'NetworkUnavailable');
     if (unavailable?.status === 'True') {
-      networkUnavailable.push({ node: name, text: `node ${name} has NetworkUnavailable=True${unavailable.reason ? ` (${unavailable.reason})` : ''}` });
+      networkUnavailable.push({
+        node: name,
+        text: `node ${name} has NetworkUnavailable=True${unavailable.reason ? ` (${unavailable.reason})` : ''}`,
+      });
     }
     const internalIP = nodeInternalIP(node);
     for (const annotation of OVERLAY_ADDRESS_ANNOTATIONS) {
@@ -91,7 +95,10 @@ function nodeNetworkIssues(context: Context): Pick<CniAnalysis, 'networkUnavaila
       if (!value || !internalIP) continue;
       const address = value.split('/')[0];
       if (address !== internalIP) {
-        overlayAddressMismatch.push({ node: name, text: `node ${name} encapsulates overlay traffic from ${address} (${annotation}) but its InternalIP is ${internalIP}` });
+        overlayAddressMismatch.push({
+          node: name,
+          text: `node ${name} encapsulates overlay traffic from ${address} (${annotation}) but its InternalIP is ${internalIP}`,
+        });
       }
     }
   }
@@ -109,14 +116,30 @@ function cniFinding(a: AnalysisBase) {
     : cni.agentsError
       ? `CNI agent pods could not be read (${cni.agentsError}).`
       : 'No CNI agent pods found by their well-known labels (the CNI may run on the host, e.g. a bridge plugin).';
-  const counts = `Same-node pod connections: ${cni.sameNodeOk.length} ok, ${cni.sameNodeFailed.length} failed; cross-node: ${cni.crossNodeOk.length} ok, ${cni.crossNodeFailed.length} failed.`;
+  const counts =
+    `Same-node pod connections: ${cni.sameNodeOk.length} ok, ${cni.sameNodeFailed.length} failed; cross-node: ` +
+    `${cni.crossNodeOk.length} ok, ${cni.crossNodeFailed.length} failed.`;
   const compared = cni.sameNodeOk.length + cni.sameNodeFailed.length + cni.crossNodeOk.length + cni.crossNodeFailed.length > 0;
   if (cni.agentProblems.length) return finding(NAME, 'False', Cause.CNIAgentNotReady, `${issuesText(cni.agentProblems)}. ${detected}`);
-  if (cni.networkUnavailable.length) return finding(NAME, 'False', Cause.NodeNetworkUnavailable, `${issuesText(cni.networkUnavailable)}. ${detected}`);
-  if (cni.overlaySuspect) return overlayFinding(a, `${counts} Cross-node: ${listText(cni.crossNodeFailed.map((o) => outcomeText(o, a.transport)), 3)}.`, detected);
+  if (cni.networkUnavailable.length)
+    return finding(NAME, 'False', Cause.NodeNetworkUnavailable, `${issuesText(cni.networkUnavailable)}. ${detected}`);
+  if (cni.overlaySuspect)
+    return overlayFinding(
+      a,
+      `${counts} Cross-node: ${listText(
+        cni.crossNodeFailed.map((o) => outcomeText(o, a.transport)),
+        3,
+      )}.`,
+      detected,
+    );
   const notes = cni.overlayAddressMismatch.length ? ` Note: ${issuesText(cni.overlayAddressMismatch)}.` : '';
   if (!compared && !cni.detected.length) {
-    return finding(NAME, 'Unknown', cni.agentsError ? LayerReason.EvidenceUnavailable : LayerReason.NotProbed, `${detected} No pod connections to compare by node.${notes}`);
+    return finding(
+      NAME,
+      'Unknown',
+      cni.agentsError ? LayerReason.EvidenceUnavailable : LayerReason.NotProbed,
+      `${detected} No pod connections to compare by node.${notes}`,
+    );
   }
   const ready = cni.detected.length ? ` Ready on ${listText(a.node.involvedNodes)}.` : '';
   return finding(NAME, 'True', LayerReason.CNIAgentsReady, `${detected}${ready}${compared ? ` ${counts}` : ''}${notes}`);

@@ -85,7 +85,8 @@ function amplified(lookups: DnsLookup[], threshold: number): DnsAnalysis['amplif
     const { dns, resolv } = lookup;
     if (dns.status !== 'ok' || !resolv || dns.name.endsWith('.')) continue;
     const wasted = dns.queries - 1;
-    if (dotCount(dns.name) < resolv.ndots && resolv.search.length > 0 && dns.qname === `${dns.name}.` && wasted >= threshold) return { ...lookup, wasted };
+    if (dotCount(dns.name) < resolv.ndots && resolv.search.length > 0 && dns.qname === `${dns.name}.` && wasted >= threshold)
+      return { ...lookup, wasted };
   }
   return undefined;
 }
@@ -106,7 +107,10 @@ function dnsServers(context: Context): DnsServers | undefined {
   const endpointsReady = [...addresses.values()].filter(Boolean).length;
   const reasons: string[] = [];
   if (dns.pods.ok && podsReady.length === 0) {
-    const states = listText(pods.map((pod) => `${pod.metadata?.name} ${podStateText(pod)}`), 3);
+    const states = listText(
+      pods.map((pod) => `${pod.metadata?.name} ${podStateText(pod)}`),
+      3,
+    );
     const noPods = `no DNS pods (${DNS_POD_LABEL.key}=${DNS_POD_LABEL.value}) exist in kube-system`;
     reasons.push(pods.length === 0 ? noPods : `none of the ${plural(pods.length, 'DNS pod')} is ready (${states})`);
   }
@@ -156,7 +160,10 @@ export function describeLookup(lookup: DnsLookup): string {
     return `${dns.name} resolved to ${listText(dns.answers, 3)}${via} (${queries}${as}) from ${vantage.label}`;
   }
   const tries = dns.tries.map((t) => `${t.qname} ${t.result}`).slice(0, 4);
-  return `lookup of ${dns.name} from ${vantage.label}: ${dns.status.toUpperCase()}${via} after ${queries}${tries.length ? ` (${tries.join(', ')})` : ''}${dns.err ? `: ${dns.err}` : ''}`;
+  return (
+    `lookup of ${dns.name} from ${vantage.label}: ${dns.status.toUpperCase()}${via} after ` +
+    `${queries}${tries.length ? ` (${tries.join(', ')})` : ''}${dns.err ? `: ${dns.err}` : ''}`
+  );
 }
 
 function dnsServersText(servers: DnsServers | undefined): string {
@@ -164,7 +171,10 @@ function dnsServersText(servers: DnsServers | undefined): string {
   if (servers.error) return ` DNS servers: ${servers.error}.`;
   const notReady = servers.endpointsNotReady ? ` and ${servers.endpointsNotReady} not ready` : '';
   const service = `kube-dns${servers.serviceIP ? ` ${servers.serviceIP}` : ''}`;
-  return ` DNS servers: ${servers.podsReady}/${servers.podsTotal} DNS pods ready, ${service} has ${plural(servers.endpointsReady, 'ready endpoint')}${notReady}.`;
+  return (
+    ` DNS servers: ${servers.podsReady}/${servers.podsTotal} DNS pods ready, ${service} has ` +
+    `${plural(servers.endpointsReady, 'ready endpoint')}${notReady}.`
+  );
 }
 
 /**
@@ -194,19 +204,32 @@ function dnsFinding(a: AnalysisBase) {
   const { dns } = a;
   if (!dns.applicable) {
     const why =
-      a.kind === 'host' ? `the destination ${a.input.spec.destination.host} is an IP address` : a.kind === 'pod' ? 'the destination is a pod, reached by its IP' : 'the probe did not look the name up';
+      a.kind === 'host'
+        ? `the destination ${a.input.spec.destination.host} is an IP address`
+        : a.kind === 'pod'
+          ? 'the destination is a pod, reached by its IP'
+          : 'the probe did not look the name up';
     return finding(NAME, 'Unknown', LayerReason.NotApplicable, `No DNS lookup: ${why}.`);
   }
   const resolv = dns.lookups[0]?.resolv;
-  const resolvText = resolv ? ` resolv.conf: nameserver ${listText(resolv.ns)}, ${plural(resolv.search.length, 'search domain')}, ndots:${resolv.ndots}.` : '';
+  const resolvText = resolv
+    ? ` resolv.conf: nameserver ${listText(resolv.ns)}, ${plural(resolv.search.length, 'search domain')}, ndots:${resolv.ndots}.`
+    : '';
   if (dns.failed) {
     const policyText = dns.blockedByPolicy ? ` ${dns.blockedByPolicy.message}` : '';
-    return finding(NAME, 'False', lookupFailure(dns) ?? Cause.DNSTimeout, `The ${describeLookup(dns.failed)}.${resolvText}${dnsServersText(dns.servers)}${policyText}`);
+    return finding(
+      NAME,
+      'False',
+      lookupFailure(dns) ?? Cause.DNSTimeout,
+      `The ${describeLookup(dns.failed)}.${resolvText}${dnsServersText(dns.servers)}${policyText}`,
+    );
   }
   if (dns.amplification) {
     const amp = dns.amplification;
     const search = `ndots:${amp.resolv?.ndots}, ${plural(amp.resolv?.search.length ?? 0, 'search domain')}`;
-    const text = `${describeLookup(amp)}: ${amp.wasted} of ${amp.dns.queries} queries were wasted on search domains (${search}) before the absolute name answered.`;
+    const text =
+      `${describeLookup(amp)}: ${amp.wasted} of ${amp.dns.queries} queries were wasted on search domains (${search}) before the ` +
+      `absolute name answered.`;
     return finding(NAME, 'True', Cause.DNSSearchPathAmplification, `${text}${dnsServersText(dns.servers)}`);
   }
   const slow = dns.lookups.find((l) => l.dns.ms >= (a.options.slowDnsMs ?? DEFAULT_SLOW_DNS_MS));

@@ -47,19 +47,37 @@ export interface EndpointsFault {
 
 const NAME = 'Endpoints';
 
-export const endpointsLayer = defineLayer({ name: NAME, condition: 'EndpointsReady', key: 'endpoints', analyse: analyseEndpoints, finding: endpointsFinding });
+export const endpointsLayer = defineLayer({
+  name: NAME,
+  condition: 'EndpointsReady',
+  key: 'endpoints',
+  analyse: analyseEndpoints,
+  finding: endpointsFinding,
+});
 
 function analyseEndpoints(context: Context): EndpointsAnalysis {
   const { evidence, kind } = context;
   const { service, serviceKind, servicePort, backends, slices } = context.dest;
   const empty = { selectorless: false, backends, status: 'na' as const };
-  if (kind !== 'service') return { ...empty, applicable: false, notApplicable: `the destination is ${kind === 'pod' ? 'a pod' : 'a host'}, not a Service` };
+  if (kind !== 'service')
+    return { ...empty, applicable: false, notApplicable: `the destination is ${kind === 'pod' ? 'a pod' : 'a host'}, not a Service` };
   if (!service) {
     const gone = `Service ${context.destNamespace} no longer exists`;
-    return { ...empty, applicable: true, status: 'unknown', serviceError: context.dest.serviceGone ? gone : (fetchedError(evidence.service) ?? 'the Service was not read') };
+    return {
+      ...empty,
+      applicable: true,
+      status: 'unknown',
+      serviceError: context.dest.serviceGone ? gone : (fetchedError(evidence.service) ?? 'the Service was not read'),
+    };
   }
   if (serviceKind === 'ExternalName') {
-    return { ...empty, applicable: false, service, serviceKind, notApplicable: `ExternalName Service: an alias for ${service.spec?.externalName}, without endpoints` };
+    return {
+      ...empty,
+      applicable: false,
+      service,
+      serviceKind,
+      notApplicable: `ExternalName Service: an alias for ${service.spec?.externalName}, without endpoints`,
+    };
   }
   const selector = service.spec?.selector;
   const selectorless = !selector || Object.keys(selector).length === 0;
@@ -68,7 +86,11 @@ function analyseEndpoints(context: Context): EndpointsAnalysis {
   let selectorReport: SelectorMatchReport | undefined;
   if (!selectorless && !backendsError && backends.length === 0) {
     const candidates = fetchedValue(evidence.namespacePods);
-    if (candidates) selectorReport = explainServiceSelector(selector, candidates.filter((pod) => !isProbePod(pod)));
+    if (candidates)
+      selectorReport = explainServiceSelector(
+        selector,
+        candidates.filter((pod) => !isProbePod(pod)),
+      );
   }
   const targetPortProblem = servicePort && backends.length > 0 ? targetPortProblemOf(servicePort, backends) : undefined;
   return {
@@ -93,7 +115,8 @@ function endpointsStatus(e: Pick<EndpointsAnalysis, 'selectorless' | 'backendsEr
   const readyCount = slices ? slices.ready.length : backends.filter((backend) => backend.ready && backend.ip).length;
   const someNotReady = (slices && slices.notReady.length > 0) || backends.some((backend) => !backend.ready);
   if (!selectorless && backendsError && !slices) return 'unknown';
-  if (!selectorless && !backendsError && backends.length === 0) return e.selectorReport && e.selectorReport.candidateCount > 0 ? 'selectorMismatch' : 'noPods';
+  if (!selectorless && !backendsError && backends.length === 0)
+    return e.selectorReport && e.selectorReport.candidateCount > 0 ? 'selectorMismatch' : 'noPods';
   if (readyCount === 0) return someNotReady ? 'notReady' : 'none';
   return someNotReady ? 'partial' : 'ok';
 }
@@ -111,7 +134,11 @@ function targetPortProblemOf(servicePort: V1ServicePort, backends: Backend[]): s
   const declaresAny = considered.some((backend) => containersOf(backend).some((c) => (c.ports ?? []).length > 0));
   if (undeclared.length !== considered.length || !(named || declaresAny)) return undefined;
   const declared = uniq(
-    considered.flatMap((backend) => (backend.pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => `${p.name ? `${p.name}=` : ''}${p.containerPort}/${p.protocol ?? 'TCP'}`))),
+    considered.flatMap((backend) =>
+      (backend.pod.spec?.containers ?? []).flatMap((c) =>
+        (c.ports ?? []).map((p) => `${p.name ? `${p.name}=` : ''}${p.containerPort}/${p.protocol ?? 'TCP'}`),
+      ),
+    ),
   );
   return named
     ? `targetPort ${target} names no container port of the backend pods (they declare ${declared.length ? declared.join(', ') : 'no ports'})`
@@ -125,9 +152,15 @@ export function endpointsFault(endpoints: EndpointsAnalysis, destNamespace: stri
   const selector = formatLabels(service?.spec?.selector);
   switch (endpoints.status) {
     case 'selectorMismatch':
-      return { reason: Cause.SelectorMismatch, message: `Service ${name}: ${endpoints.selectorReport?.message ?? `selector ${selector} matches no pods`}` };
+      return {
+        reason: Cause.SelectorMismatch,
+        message: `Service ${name}: ${endpoints.selectorReport?.message ?? `selector ${selector} matches no pods`}`,
+      };
     case 'noPods':
-      return { reason: Cause.NoEndpoints, message: `Service ${name} selector ${selector} matches no pods: namespace ${destNamespace} has no pods it could select` };
+      return {
+        reason: Cause.NoEndpoints,
+        message: `Service ${name} selector ${selector} matches no pods: namespace ${destNamespace} has no pods it could select`,
+      };
     case 'notReady':
       return { reason: Cause.EndpointsNotReady, message: notReadyMessage(endpoints, name, selector) };
     case 'none':
@@ -147,7 +180,8 @@ function notReadyMessage(endpoints: EndpointsAnalysis, name: string, selector: s
 }
 
 function noEndpointsMessage(endpoints: EndpointsAnalysis, name: string, selector: string): string {
-  if (endpoints.selectorless) return `Service ${name} has no selector and no endpoints: its EndpointSlices must be managed by hand and list no ready address`;
+  if (endpoints.selectorless)
+    return `Service ${name} has no selector and no endpoints: its EndpointSlices must be managed by hand and list no ready address`;
   const port = endpoints.servicePort?.name || endpoints.servicePort?.port || '?';
   const withoutPort = endpoints.slices?.withoutPort.length
     ? ` (its EndpointSlices list ${plural(endpoints.slices.withoutPort.length, 'address', 'addresses')} without that port)`
@@ -181,7 +215,8 @@ function endpointsFinding(a: AnalysisBase) {
   const name = `${a.destNamespace}/${endpoints.service?.metadata?.name}`;
   const text = endpoints.slices
     ? `Service ${name}${port} has ${plural(ready.length, 'ready endpoint')}: ${addressesText(ready)}`
-    : `Service ${name}${port}: ${plural(endpoints.backends.filter((b) => b.ready).length, 'ready pod')} match its selector (EndpointSlices not read: ${endpoints.slicesError})`;
+    : `Service ${name}${port}: ${plural(endpoints.backends.filter((b) => b.ready).length, 'ready pod')} match its selector (EndpointSlices not ` +
+      `read: ${endpoints.slicesError})`;
   const partial = notReady.length > 0 ? `; ${plural(notReady.length, 'address', 'addresses')} not ready: ${addressesText(notReady)}` : '';
   const portNote = endpoints.targetPortProblem ? `; note: ${endpoints.targetPortProblem}` : '';
   const reason = endpoints.status === 'partial' ? LayerReason.EndpointsPartiallyReady : LayerReason.EndpointsAvailable;

@@ -19,7 +19,18 @@ import { policyLayer } from './policy.ts';
 import { serviceLayer } from './service.ts';
 import { sourceLayer } from './source.ts';
 
-export const LAYERS = [sourceLayer, dnsLayer, endpointsLayer, serviceLayer, podLayer, policyLayer, nodeLayer, cniLayer, mtuLayer, northSouthLayer] as const;
+export const LAYERS = [
+  sourceLayer,
+  dnsLayer,
+  endpointsLayer,
+  serviceLayer,
+  podLayer,
+  policyLayer,
+  nodeLayer,
+  cniLayer,
+  mtuLayer,
+  northSouthLayer,
+] as const;
 
 export type LayerName = (typeof LAYERS)[number]['name'];
 

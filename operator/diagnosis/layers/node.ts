@@ -92,7 +92,10 @@ function probeIssues(probes: NodeProbe[], clusterIP: string | undefined, ratio: 
         issues.notes.push(`node ${node}: ${rules}, proxy mode ${result.proxyMode}`);
       }
     } else if (result.proxyMode === 'none' && clusterIP) {
-      issues.serviceRulesMissing.push({ node, text: `no kube-proxy rules at all on node ${node} (no iptables KUBE-SERVICES chain, no IPVS, no nftables table)` });
+      issues.serviceRulesMissing.push({
+        node,
+        text: `no kube-proxy rules at all on node ${node} (no iptables KUBE-SERVICES chain, no IPVS, no nftables table)`,
+      });
     }
     if (result.err) issues.notes.push(`node ${node} inspection: ${result.err}`);
   }
@@ -116,10 +119,14 @@ export function kubeProxyText(analysis: NodeAnalysis, node: string | undefined):
   if (analysis.kubeProxy.error) return `kube-proxy pods could not be read (${analysis.kubeProxy.error})`;
   const pods = analysis.kubeProxy.byNode.get(node) ?? [];
   if (pods.length === 0) {
-    return analysis.kubeProxy.anyFound ? `no kube-proxy pod on node ${node}, although other nodes run one` : `no kube-proxy pod found on node ${node} (it may run outside Kubernetes)`;
+    return analysis.kubeProxy.anyFound
+      ? `no kube-proxy pod on node ${node}, although other nodes run one`
+      : `no kube-proxy pod found on node ${node} (it may run outside Kubernetes)`;
   }
   const pod = pods[0];
-  return isPodReady(pod) ? `kube-proxy pod ${pod.metadata?.name} is Running on node ${node}` : `kube-proxy pod ${pod.metadata?.name} on node ${node} is ${podStateText(pod)}`;
+  return isPodReady(pod)
+    ? `kube-proxy pod ${pod.metadata?.name} is Running on node ${node}`
+    : `kube-proxy pod ${pod.metadata?.name} on node ${node} is ${podStateText(pod)}`;
 }
 
 /** kube-proxy is positively missing or broken on the node (absent while other nodes have one, or not ready). */
@@ -154,7 +161,10 @@ function nodeFinding(a: AnalysisBase) {
   }
   const probeText = node.probes.map(({ node: name, result: r }) => {
     const conntrack = `conntrack ${r.conntrackCount ?? '?'}/${r.conntrackMax ?? '?'}`;
-    return `node ${name ?? '?'}: ip_forward=${r.ipForward ?? '?'}, bridge-nf-call-iptables=${r.bridgeNfCallIptables ?? 'n/a'}, ${conntrack}, proxy mode ${r.proxyMode}`;
+    return (
+      `node ${name ?? '?'}: ip_forward=${r.ipForward ?? '?'}, bridge-nf-call-iptables=${r.bridgeNfCallIptables ?? 'n/a'}, ${conntrack}, proxy ` +
+      `mode ${r.proxyMode}`
+    );
   });
   const rulesNote =
     !serviceFailed && node.serviceRulesMissing.length

@@ -30,13 +30,20 @@ export interface NorthSouthAnalysis {
 
 const NAME = 'NorthSouth';
 
-export const northSouthLayer = defineLayer({ name: NAME, condition: 'NorthSouthReady', key: 'northSouth', analyse: analyseNorthSouth, finding: northSouthFinding });
+export const northSouthLayer = defineLayer({
+  name: NAME,
+  condition: 'NorthSouthReady',
+  key: 'northSouth',
+  analyse: analyseNorthSouth,
+  finding: northSouthFinding,
+});
 
 function analyseNorthSouth(context: Context): NorthSouthAnalysis {
   const { evidence, kind } = context;
   const service = context.dest.service;
   const names = (fetchedValue(evidence.ingresses) ?? []).map((ingress) => `${ingress.metadata?.namespace}/${ingress.metadata?.name}`);
-  const host = kind === 'host' ? context.input.spec.destination.host : context.dest.serviceKind === 'ExternalName' ? service?.spec?.externalName : undefined;
+  const host =
+    kind === 'host' ? context.input.spec.destination.host : context.dest.serviceKind === 'ExternalName' ? service?.spec?.externalName : undefined;
   const controllers = controllerPods(context);
   const loadBalancer = kind === 'service' ? loadBalancerOf(service) : undefined;
   return {
@@ -52,7 +59,12 @@ function controllerPods(context: Context): NorthSouthAnalysis['controllers'] {
   const read = context.evidence.ingressControllerPods;
   if (!read) return undefined;
   const pods = fetchedValue(read.pods) ?? [];
-  return { error: fetchedError(read.pods), total: pods.length, ready: pods.filter(isPodReady).length, names: pods.map((pod) => `${podRef(pod)} ${podStateText(pod)}`) };
+  return {
+    error: fetchedError(read.pods),
+    total: pods.length,
+    ready: pods.filter(isPodReady).length,
+    names: pods.map((pod) => `${podRef(pod)} ${podStateText(pod)}`),
+  };
 }
 
 function loadBalancerOf(service: V1Service | undefined): NorthSouthAnalysis['loadBalancer'] {
@@ -71,8 +83,10 @@ export function isClusterName(host: string): boolean {
 export function ingressControllersDown(northSouth: NorthSouthAnalysis): string | undefined {
   const controllers = northSouth.controllers;
   if (!controllers || controllers.error || northSouth.ingresses.length === 0) return undefined;
-  if (controllers.total === 0) return 'no ingress controller pods were found (by app.kubernetes.io/name; the controller may run outside Kubernetes or use other labels)';
-  if (controllers.ready === 0) return `none of the ${plural(controllers.total, 'ingress controller pod')} is ready (${listText(controllers.names, 3)})`;
+  if (controllers.total === 0)
+    return 'no ingress controller pods were found (by app.kubernetes.io/name; the controller may run outside Kubernetes or use other labels)';
+  if (controllers.ready === 0)
+    return `none of the ${plural(controllers.total, 'ingress controller pod')} is ready (${listText(controllers.names, 3)})`;
   return undefined;
 }
 
@@ -80,7 +94,9 @@ function northSouthFinding(a: AnalysisBase) {
   const ns = a.northSouth;
   const down = ingressControllersDown(ns);
   if (ns.external?.internal) {
-    const text = `Not evaluated: ${ns.external.host} is a cluster name, the traffic stays inside the cluster (spec.destination.service gives the full ladder for a Service).`;
+    const text =
+      `Not evaluated: ${ns.external.host} is a cluster name, the traffic stays inside the cluster (spec.destination.service gives the ` +
+      `full ladder for a Service).`;
     return finding(NAME, 'Unknown', LayerReason.NotApplicable, text);
   }
   if (ns.external) return externalFinding(a, down);
@@ -88,9 +104,15 @@ function northSouthFinding(a: AnalysisBase) {
     const text = `LoadBalancer Service ${a.destNamespace}/${a.dest.service?.metadata?.name} has no external address yet (status.loadBalancer is empty)`;
     return finding(NAME, 'False', Cause.LoadBalancerPending, `${text}: no load-balancer controller has provisioned it.${ingressText(ns)}`);
   }
-  if (down) return finding(NAME, 'False', Cause.IngressControllerUnavailable, `Ingress ${listText(ns.ingresses)} routes to this Service, but ${down}.`);
+  if (down)
+    return finding(NAME, 'False', Cause.IngressControllerUnavailable, `Ingress ${listText(ns.ingresses)} routes to this Service, but ${down}.`);
   if (ns.loadBalancer || ns.ingresses.length) {
-    return finding(NAME, 'True', LayerReason.ExternalPathReady, `${ns.loadBalancer ? `LoadBalancer address ${listText(ns.loadBalancer.addresses)}.` : ''}${ingressText(ns)}`.trim());
+    return finding(
+      NAME,
+      'True',
+      LayerReason.ExternalPathReady,
+      `${ns.loadBalancer ? `LoadBalancer address ${listText(ns.loadBalancer.addresses)}.` : ''}${ingressText(ns)}`.trim(),
+    );
   }
   const why = ns.ingressesError
     ? `Ingresses could not be read (${ns.ingressesError})`
@@ -115,11 +137,21 @@ function externalFinding(a: AnalysisBase, down: string | undefined) {
   const failed = a.service.connectFailed[0];
   if (!attempt && a.icmp.length === 0) return finding(NAME, 'Unknown', LayerReason.NotProbed, `The path to ${host} was not tested.${ingresses}`);
   if (failed?.skipped) {
-    return finding(NAME, 'Unknown', LayerReason.NotProbed, `The path to ${host} was not tested: ${failed.skipped.err ?? 'no destination address'}.${ingresses}`);
+    return finding(
+      NAME,
+      'Unknown',
+      LayerReason.NotProbed,
+      `The path to ${host} was not tested: ${failed.skipped.err ?? 'no destination address'}.${ingresses}`,
+    );
   }
   if (failed) {
     const egress = a.policy.denied[0];
-    return finding(NAME, 'False', Cause.EgressBlocked, `Egress to ${host} ${attemptText(failed, a.transport)}.${egress ? ` ${egress.verdict.message}` : ''}${ingresses}`);
+    return finding(
+      NAME,
+      'False',
+      Cause.EgressBlocked,
+      `Egress to ${host} ${attemptText(failed, a.transport)}.${egress ? ` ${egress.verdict.message}` : ''}${ingresses}`,
+    );
   }
   const how = attempt ? attemptText(attempt, a.transport) : `ping ${a.icmp[0]?.icmp.status}`;
   return finding(NAME, 'True', LayerReason.ExternalPathReady, `Egress to ${host} works: ${how}.${ingresses}`);

@@ -31,17 +31,27 @@ export const podLayer = defineLayer({
 
 function podFinding(a: AnalysisBase) {
   const { pods } = a;
-  if (a.kind === 'host' || a.dest.serviceKind === 'ExternalName') return finding(NAME, 'Unknown', LayerReason.NotApplicable, 'Not evaluated: the destination is outside the cluster.');
+  if (a.kind === 'host' || a.dest.serviceKind === 'ExternalName')
+    return finding(NAME, 'Unknown', LayerReason.NotApplicable, 'Not evaluated: the destination is outside the cluster.');
   const icmpPods = a.kind === 'pod' && a.protocol === 'ICMP' ? a.icmp : [];
   if (icmpPods.length > 0) return pingFinding(icmpPods);
   if (pods.outcomes.length === 0) return finding(NAME, 'Unknown', LayerReason.NotProbed, `Not evaluated: ${whyNotProbed(a)}.`);
   const ok = pods.outcomes.filter((o) => o.status === 'ok');
   const byVantage = uniq(pods.outcomes.map((o) => o.vantage.label));
   const from = byVantage.length === 1 ? ` from ${byVantage[0]}` : ` from ${byVantage.length} sources`;
-  const text = (outcomes: PodOutcome[], max: number) => listText(outcomes.map((o) => outcomeText(o, a.transport)), max);
+  const text = (outcomes: PodOutcome[], max: number) =>
+    listText(
+      outcomes.map((o) => outcomeText(o, a.transport)),
+      max,
+    );
   if (pods.failed.length > 0) {
     const working = ok.length ? `; working: ${text(ok, 3)}` : '';
-    return finding(NAME, 'False', failedReason(a, ok), `${pods.failed.length} of ${pods.outcomes.length} direct pod connections failed${from}: ${text(pods.failed, 4)}${working}.`);
+    return finding(
+      NAME,
+      'False',
+      failedReason(a, ok),
+      `${pods.failed.length} of ${pods.outcomes.length} direct pod connections failed${from}: ${text(pods.failed, 4)}${working}.`,
+    );
   }
   const noReply = pods.outcomes.filter((o) => o.status === 'noReply');
   const reason = noReply.length === pods.outcomes.length ? HealthyReason.UDPNoReply : LayerReason.PodsConnected;
@@ -51,9 +61,17 @@ function podFinding(a: AnalysisBase) {
 function pingFinding(icmpPods: IcmpOutcome[]) {
   const bad = icmpPods.find((entry) => entry.icmp.status !== 'ok');
   const text = icmpPods
-    .map(({ icmp }) => `${icmp.ip}: ${icmp.received}/${icmp.sent} replies${icmp.rtt ? `, avg ${icmp.rtt.avg} ms` : ''}${icmp.err ? ` (${icmp.err})` : ''}`)
+    .map(
+      ({ icmp }) =>
+        `${icmp.ip}: ${icmp.received}/${icmp.sent} replies${icmp.rtt ? `, avg ${icmp.rtt.avg} ms` : ''}${icmp.err ? ` (${icmp.err})` : ''}`,
+    )
     .join('; ');
-  const badReason = bad?.icmp.status === 'partialLoss' ? Cause.PacketLoss : bad?.icmp.status === 'unreachable' ? LayerReason.HostUnreachable : LayerReason.ConnectionTimedOut;
+  const badReason =
+    bad?.icmp.status === 'partialLoss'
+      ? Cause.PacketLoss
+      : bad?.icmp.status === 'unreachable'
+        ? LayerReason.HostUnreachable
+        : LayerReason.ConnectionTimedOut;
   return finding(NAME, bad ? 'False' : 'True', bad ? badReason : LayerReason.PodsConnected, `Ping from ${icmpPods[0].vantage.label}: ${text}.`);
 }
 
@@ -61,7 +79,8 @@ function whyNotProbed(a: AnalysisBase): string {
   if (a.protocol === 'DNS') return 'a DNS check does not connect';
   const backends = a.endpoints.backends;
   if (a.kind === 'service' && backends.every((b) => !b.ready)) return 'no ready backend pod to connect to directly';
-  if (a.kind === 'service' && backends.some((b) => b.ready && b.port === undefined)) return 'the targetPort could not be resolved on the backend pods';
+  if (a.kind === 'service' && backends.some((b) => b.ready && b.port === undefined))
+    return 'the targetPort could not be resolved on the backend pods';
   return 'the probe connected to no pod IP';
 }
 

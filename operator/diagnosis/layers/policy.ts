@@ -37,7 +37,13 @@ const NAME = 'NetworkPolicy';
 const MAX_POD_FLOWS = 16;
 const MAX_HOST_FLOWS = 4;
 
-export const policyLayer = defineLayer({ name: NAME, condition: 'NetworkPolicyAllows', key: 'policy', analyse: analysePolicy, finding: policyFinding });
+export const policyLayer = defineLayer({
+  name: NAME,
+  condition: 'NetworkPolicyAllows',
+  key: 'policy',
+  analyse: analysePolicy,
+  finding: policyFinding,
+});
 
 function analysePolicy(context: Context): PolicyAnalysis {
   const { evidence, source, protocol } = context;
@@ -117,9 +123,19 @@ function policyFinding(a: AnalysisBase) {
   }
   if (dnsBlocked) return finding(NAME, 'False', Cause.DNSEgressBlockedByPolicy, dnsBlocked.message);
   if (policy.flows.length === 0) {
-    return finding(NAME, 'Unknown', LayerReason.NotProbed, `Not evaluated: no destination pod or address to evaluate (${plural(policy.policies, 'policy', 'policies')} read).`);
+    return finding(
+      NAME,
+      'Unknown',
+      LayerReason.NotProbed,
+      `Not evaluated: no destination pod or address to evaluate (${plural(policy.policies, 'policy', 'policies')} read).`,
+    );
   }
   const isolated = policy.flows.some((flow) => flow.verdict.egress.isolated || flow.verdict.ingress.isolated);
   const flowText = policy.flows.length > 1 ? ` (${policy.flows.length} flows evaluated, all allowed)` : '';
-  return finding(NAME, 'True', isolated ? LayerReason.PolicyAllows : LayerReason.NotIsolated, `${policy.flows[0].verdict.message}${flowText}${dnsAllowed}`);
+  return finding(
+    NAME,
+    'True',
+    isolated ? LayerReason.PolicyAllows : LayerReason.NotIsolated,
+    `${policy.flows[0].verdict.message}${flowText}${dnsAllowed}`,
+  );
 }

@@ -27,7 +27,13 @@ export interface ServiceAnalysis {
 
 const NAME = 'Service';
 
-export const serviceLayer = defineLayer({ name: NAME, condition: 'ServiceReachable', key: 'service', analyse: analyseService, finding: serviceFinding });
+export const serviceLayer = defineLayer({
+  name: NAME,
+  condition: 'ServiceReachable',
+  key: 'service',
+  analyse: analyseService,
+  finding: serviceFinding,
+});
 
 function analyseService(context: Context): ServiceAnalysis {
   const { kind, attempts } = context;
@@ -35,7 +41,8 @@ function analyseService(context: Context): ServiceAnalysis {
   const failed = attempts.filter((attempt) => attempt.skipped || (attempt.connect && connectFailed(attempt.connect.status)));
   const httpFailed = attempts.filter((attempt) => attempt.connect?.status === 'ok' && attempt.http && attempt.http.status !== 'ok');
   const all = { attempts, connectFailed: failed, httpFailed };
-  if (kind !== 'service') return { applicable: false, notApplicable: `the destination is ${kind === 'pod' ? 'a pod' : 'a host'}, no Service is in the path`, ...all };
+  if (kind !== 'service')
+    return { applicable: false, notApplicable: `the destination is ${kind === 'pod' ? 'a pod' : 'a host'}, no Service is in the path`, ...all };
   if (serviceKind === 'Headless') {
     const why = 'the Service is headless (clusterIP None): clients connect to the pod IPs DNS returns, no service proxy is involved';
     return { applicable: false, notApplicable: why, ...all };
@@ -67,7 +74,12 @@ function serviceFinding(a: AnalysisBase) {
   if (service.attempts.length === 0) {
     if (a.protocol === 'DNS') return finding(NAME, 'Unknown', LayerReason.NotApplicable, 'Not evaluated: a DNS check only resolves the name.');
     if (a.protocol === 'ICMP') {
-      return finding(NAME, 'Unknown', LayerReason.NotApplicable, 'Not evaluated: a ping to a ClusterIP tests nothing about the Service (only IPVS answers it).');
+      return finding(
+        NAME,
+        'Unknown',
+        LayerReason.NotApplicable,
+        'Not evaluated: a ping to a ClusterIP tests nothing about the Service (only IPVS answers it).',
+      );
     }
     return finding(NAME, 'Unknown', LayerReason.NotProbed, 'Not evaluated: the probe did not connect to the ClusterIP.');
   }

@@ -37,16 +37,27 @@ function sourceFinding(a: AnalysisBase) {
   if (source.kind === 'node') return nodeSourceFinding(a);
   if (source.kind === 'newPod') {
     const where = a.vantages.length ? ` on ${nodesOf(a.vantages)}` : '';
-    return finding(NAME, 'True', LayerReason.NewProbePod, `A new probe pod with labels ${formatLabels(source.newPodLabels)} ran in namespace ${a.namespace}${where}.`);
+    return finding(
+      NAME,
+      'True',
+      LayerReason.NewProbePod,
+      `A new probe pod with labels ${formatLabels(source.newPodLabels)} ran in namespace ${a.namespace}${where}.`,
+    );
   }
   const gone = sourceGone(source);
-  if (gone === 'deleted') return finding(NAME, 'False', Cause.SourceNotReady, `Source pod ${a.namespace}/${listText(source.deleted)} was deleted during the run.`);
+  if (gone === 'deleted')
+    return finding(NAME, 'False', Cause.SourceNotReady, `Source pod ${a.namespace}/${listText(source.deleted)} was deleted during the run.`);
   if (gone === 'stopped') {
     const states = listText(source.notRunning.map((pod) => `${podRef(pod)} is ${podStateText(pod)}`));
     return finding(NAME, 'False', Cause.SourceNotReady, `Source pod ${states}; a probe needs a Running source.`);
   }
   if (source.pods.length === 0) {
-    return finding(NAME, 'Unknown', LayerReason.EvidenceUnavailable, `No source pod is known${source.evidenceError ? ` (${source.evidenceError})` : ''}.`);
+    return finding(
+      NAME,
+      'Unknown',
+      LayerReason.EvidenceUnavailable,
+      `No source pod is known${source.evidenceError ? ` (${source.evidenceError})` : ''}.`,
+    );
   }
   const running = source.pods.filter((pod) => pod.status?.phase === 'Running');
   const ips = running.map((pod) => {
@@ -60,8 +71,10 @@ function sourceFinding(a: AnalysisBase) {
 function nodeSourceFinding(a: AnalysisBase) {
   const { source } = a;
   const ready = nodeCondition(source.nodeObject, 'Ready');
-  if (source.nodeObject && ready !== 'True') return finding(NAME, 'False', Cause.NodeNotReady, `Source node ${source.node} is not Ready (Ready=${ready ?? 'missing'}).`);
-  if (source.nodeObject) return finding(NAME, 'True', LayerReason.SourceNodeReady, `Source node ${source.node} is Ready; the probe ran in its host network.`);
+  if (source.nodeObject && ready !== 'True')
+    return finding(NAME, 'False', Cause.NodeNotReady, `Source node ${source.node} is not Ready (Ready=${ready ?? 'missing'}).`);
+  if (source.nodeObject)
+    return finding(NAME, 'True', LayerReason.SourceNodeReady, `Source node ${source.node} is Ready; the probe ran in its host network.`);
   const why = a.evidence.nodes.ok ? 'not found' : a.evidence.nodes.error;
   return finding(NAME, 'Unknown', LayerReason.EvidenceUnavailable, `Source node ${source.node} could not be read (${why}).`);
 }

@@ -82,7 +82,8 @@ interface Evaluated {
 /** Without a DNS pod there is no flow to evaluate; say at least whether the source is egress-isolated. */
 function withoutDnsPods(input: DnsEgressInput, sourceText: string): DnsEgressVerdict {
   const isolating = input.source.pod ? policiesSelectingPod(input.policies, input.source.pod, 'Egress').map(policyRef) : [];
-  const isolation = isolating.length > 0 ? `${sourceText} is egress-isolated by ${formatPolicyRefs(isolating)}` : `${sourceText} is not egress-isolated`;
+  const isolation =
+    isolating.length > 0 ? `${sourceText} is egress-isolated by ${formatPolicyRefs(isolating)}` : `${sourceText} is not egress-isolated`;
   const empty = (protocol: L4Protocol): DnsProtocolSummary => ({ protocol, allowedTo: [], blockedTo: [] });
   return {
     status: 'Unknown',
@@ -167,14 +168,18 @@ export function evaluateDnsEgress(input: DnsEgressInput): DnsEgressVerdict {
   const common = { udp, tcp, blockingPolicies: uniqueRefs([...e.egressBlockers, ...e.ingressBlockers]), blockedAt, flows };
   if (denied.length === 0) {
     const egressRule = flows.find((verdict) => verdict.egress.allowedBy)?.egress.allowedBy;
-    const how = egressRule ? `egress allowed by policy ${egressRule.description} (namespace ${egressRule.policy.namespace})` : `egress from ${sourceText} is not restricted`;
+    const how = egressRule
+      ? `egress allowed by policy ${egressRule.description} (namespace ${egressRule.policy.namespace})`
+      : `egress from ${sourceText} is not restricted`;
     const message = `DNS from ${sourceText} to ${input.dnsPods.length} DNS pod(s) on ${port}/UDP and ${port}/TCP is allowed: ${how}.`;
     return { status: 'Allowed', allowed: true, ...common, message };
   }
   const { blockers, fix } = blockersAndFix(input, e);
   if (udp.allowedTo.length === 0 && tcp.allowedTo.length === 0) {
     const targets = input.dnsPods.map((endpoint) => `${endpointKey(endpoint)} ${endpoint.ip}`).join(', ');
-    const message = `DNS from ${sourceText} is blocked: ${blockers}, and no rule allows ${port}/UDP or ${port}/TCP to the DNS pods (${targets}); to fix, ${fix}.`;
+    const message =
+      `DNS from ${sourceText} is blocked: ${blockers}, and no rule allows ${port}/UDP or ${port}/TCP to the DNS pods (${targets}); ` +
+      `to fix, ${fix}.`;
     return { status: 'Blocked', allowed: false, ...common, message };
   }
   return { status: 'Partial', allowed: false, ...common, message: partialMessage(e, blockers, fix) };

@@ -70,7 +70,8 @@ function matchRules(side: Side, selecting: readonly V1NetworkPolicy[], context: 
   for (const policy of selecting) {
     const ref = policyRef(policy);
     rulesOf(policy, direction).forEach((rule, ruleIndex) => {
-      const peerMatched = !rule.peers || rule.peers.length === 0 || rule.peers.some((candidate) => peerMatches(candidate, ref.namespace, peer, context));
+      const peerMatched =
+        !rule.peers || rule.peers.length === 0 || rule.peers.some((candidate) => peerMatches(candidate, ref.namespace, peer, context));
       const portMatched = !rule.ports || rule.ports.length === 0 || rule.ports.some((spec) => portMatches(spec, flow.port, protocol, destinationPod));
       const ruleRef: RuleRef = { policy: ref, direction, ruleIndex, description: ruleDescription(ref, direction, ruleIndex) };
       if (peerMatched && portMatched) {
@@ -97,11 +98,19 @@ function openVerdict(side: Side, context: PolicyContext): DirectionVerdict | und
     return { ...open, applies: false, message };
   }
   if (isHostNetwork(subject.pod)) {
-    return { ...open, applies: false, message: `${lead} is not subject to NetworkPolicy: it uses the host network, so most plugins treat its traffic as the node's.` };
+    return {
+      ...open,
+      applies: false,
+      message: `${lead} is not subject to NetworkPolicy: it uses the host network, so most plugins treat its traffic as the node's.`,
+    };
   }
   if (policiesSelectingPod(context.policies, subject.pod, direction).length === 0) {
     const namespace = podNamespaceOf(subject);
-    return { ...open, applies: true, message: `${lead} is not restricted: no NetworkPolicy in namespace ${namespace} selects it for ${direction.toLowerCase()}.` };
+    return {
+      ...open,
+      applies: true,
+      message: `${lead} is not restricted: no NetworkPolicy in namespace ${namespace} selects it for ${direction.toLowerCase()}.`,
+    };
   }
   return undefined;
 }
@@ -115,14 +124,30 @@ export function evaluateDirection(direction: PolicyDirection, flow: Flow, contex
   const subject = direction === 'Egress' ? flow.source : flow.destination;
   const verb = direction === 'Egress' ? 'Egress from' : 'Ingress to';
   const peer = direction === 'Egress' ? flow.destination : flow.source;
-  const side: Side = { direction, flow, protocol: flow.protocol ?? DEFAULT_PROTOCOL, subject, peer, verb, lead: `${verb} ${describePodShort(subject)}` };
+  const side: Side = {
+    direction,
+    flow,
+    protocol: flow.protocol ?? DEFAULT_PROTOCOL,
+    subject,
+    peer,
+    verb,
+    lead: `${verb} ${describePodShort(subject)}`,
+  };
   const open = openVerdict(side, context);
   if (open) return open;
   const selecting = policiesSelectingPod(context.policies, subject.pod!, direction);
   const selectingPolicies = selecting.map(policyRef);
   const { allowing, nearMisses } = matchRules(side, selecting, context);
   const { lead } = side;
-  const base = { direction, subject: describePodShort(subject), applies: true, isolated: true, selectingPolicies, allowingRules: allowing, nearMisses };
+  const base = {
+    direction,
+    subject: describePodShort(subject),
+    applies: true,
+    isolated: true,
+    selectingPolicies,
+    allowingRules: allowing,
+    nearMisses,
+  };
   const target = formatTarget(flow.destination, flow.port, side.protocol);
   const source = `${describeEndpoint(flow.source)} on ${flow.port}/${side.protocol}`;
   if (allowing.length > 0) {
@@ -136,7 +161,13 @@ export function evaluateDirection(direction: PolicyDirection, flow: Flow, contex
   const denyAll = hasRules ? '' : ` (${selectingPolicies.length === 1 ? 'it has' : 'they have'} no ${direction.toLowerCase()} rules: deny all)`;
   const ruleText = `${direction === 'Egress' ? `no egress rule allows ${target}` : `no ingress rule admits ${source}`}${denyAll}`;
   const closest = nearMisses.length > 0 ? `; closest: ${nearMisses[0].explanation}` : '';
-  return { ...base, allowed: false, allowingRules: [], defaultDenyPolicies: selectingPolicies, message: `${lead} is denied: ${selectsText} and ${ruleText}${closest}.` };
+  return {
+    ...base,
+    allowed: false,
+    allowingRules: [],
+    defaultDenyPolicies: selectingPolicies,
+    message: `${lead} is denied: ${selectsText} and ${ruleText}${closest}.`,
+  };
 }
 
 /** Evaluates a flow: egress at the source and ingress at the destination must both allow it. */

@@ -93,7 +93,6 @@ export interface FlowVerdict {
   readonly message: string;
 }
 
-
 // ---------------------------------------------------------------------------------------------------
 // Small accessors.
 

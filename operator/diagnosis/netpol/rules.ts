@@ -1,6 +1,13 @@
 // Peers and ports of a policy rule: whether they match one end of a flow, and how they read in a
 // message ("pods app=web in namespace shop", "8080/TCP").
-import type { V1NetworkPolicy, V1NetworkPolicyEgressRule, V1NetworkPolicyIngressRule, V1NetworkPolicyPeer, V1NetworkPolicyPort, V1Pod } from '@kubernetes/client-node';
+import type {
+  V1NetworkPolicy,
+  V1NetworkPolicyEgressRule,
+  V1NetworkPolicyIngressRule,
+  V1NetworkPolicyPeer,
+  V1NetworkPolicyPort,
+  V1Pod,
+} from '@kubernetes/client-node';
 import { formatLabelSelector, isEmptySelector, matchesLabelSelector, type Labels } from '../labels.ts';
 import { ipBlockContains } from './ip.ts';
 import {
@@ -122,7 +129,6 @@ export function formatTarget(endpoint: FlowEndpoint, port: number, protocol: L4P
   const where = endpoint.ip ? `${endpoint.ip}:${port}/${protocol}` : `port ${port}/${protocol}`;
   return endpoint.pod ? `${describePodShort(endpoint)} at ${where}` : endpoint.displayName ? `${endpoint.displayName} at ${where}` : where;
 }
-
 
 export interface RuleView {
   readonly peers: readonly V1NetworkPolicyPeer[] | undefined;
