@@ -1,6 +1,7 @@
 // Pure helpers for storing captures in Secrets owned by the NetworkCheck: the manifest
-// (size-capped, headers-only), its name and labels, which old ones to prune, and the command
-// a user pastes to get the pcap out for Wireshark/tshark.
+// (size-capped, headers-only), its name and labels, and the command a user pastes to get the
+// pcap out for Wireshark/tshark. Which Secrets go is the controller's (their names are in the
+// history entries: controller/capture.ts).
 
 import { LABEL_CHECK, LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY } from '../api/defaults.ts';
 import { createHash } from 'node:crypto';
@@ -167,56 +168,4 @@ export function captureExtractionCommand(secretName: string, namespace: string, 
   if (!SAFE_OUTPUT_FILE.test(outputFile)) throw new Error(`output file ${JSON.stringify(outputFile)} is not a plain file name`);
   const key = CAPTURE_SECRET_DATA_KEY.replace(/\./g, '\\.');
   return `kubectl get secret ${secretName} -n ${namespace} -o jsonpath='{.data.${key}}' | base64 -d > ${outputFile}`;
-}
-
-/** The fields pruning needs; a V1Secret (or any object with this metadata) fits. */
-export interface CaptureSecretLike {
-  metadata?: {
-    name?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    creationTimestamp?: Date | string;
-  };
-}
-
-export interface PruneOptions {
-  checkName: string;
-  /** How many most recent runs keep their captures (the check's history limit). */
-  historyLimit: number;
-  /** Runs whose captures must stay regardless (e.g. still referenced from status). */
-  keepRunIds?: string[];
-}
-
-function capturedTime(secret: CaptureSecretLike): number {
-  const metadata = secret.metadata ?? {};
-  const stamp = metadata.annotations?.[ANNOTATION_CAPTURED_AT] ?? metadata.creationTimestamp;
-  const time = stamp instanceof Date ? stamp.getTime() : stamp ? Date.parse(stamp) : NaN;
-  return Number.isNaN(time) ? 0 : time;
-}
-
-/**
- * Names of capture Secrets to delete: those of this check outside the `historyLimit` most
- * recent runs (a run's time is its newest capture). Secrets of other checks and Secrets
- * without a run label are left alone.
- */
-export function selectCaptureSecretsToPrune(secrets: ReadonlyArray<CaptureSecretLike>, options: PruneOptions): string[] {
-  const checkLabel = labelValueFor(options.checkName);
-  const keep = new Set((options.keepRunIds ?? []).map(labelValueFor));
-  const runs = new Map<string, { newest: number; names: string[] }>();
-  for (const secret of secrets) {
-    const labels = secret.metadata?.labels ?? {};
-    const name = secret.metadata?.name;
-    const run = labels[LABEL_RUN];
-    if (!name || labels[LABEL_CHECK] !== checkLabel || !run) continue;
-    const entry = runs.get(run) ?? { newest: 0, names: [] };
-    entry.newest = Math.max(entry.newest, capturedTime(secret));
-    entry.names.push(name);
-    runs.set(run, entry);
-  }
-  const ordered = [...runs.entries()].sort(([runA, a], [runB, b]) => b.newest - a.newest || (runA < runB ? 1 : -1));
-  const limit = Math.max(0, Math.floor(options.historyLimit));
-  return ordered
-    .filter(([run], index) => index >= limit && !keep.has(run))
-    .flatMap(([, entry]) => entry.names)
-    .sort();
 }

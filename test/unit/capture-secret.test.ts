@@ -1,5 +1,6 @@
 // Capture Secrets: manifest shape, size cap, base64 round trip opened by tcpdump -r, names,
-// labels, the extraction command and pruning.
+// labels and the extraction command. (Pruning is the controller's: pruneCaptureSecrets in
+// controller/capture.ts drops a run's Secrets with its history entry; capture-controller.test.ts.)
 
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
@@ -9,19 +10,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readPcap, writePcap } from '../../operator/capture/pcap.ts';
 import {
-  ANNOTATION_CAPTURED_AT,
   buildCaptureSecret,
   CAPTURE_SECRET_DATA_KEY,
   captureExtractionCommand,
   captureSecretName,
   DEFAULT_CAPTURE_MAX_BYTES,
-  LABEL_CHECK,
-  LABEL_RUN,
   labelValueFor,
   MAX_CAPTURE_SECRET_BYTES,
-  selectCaptureSecretsToPrune,
 } from '../../operator/capture/secret.ts';
-import type { CaptureSecretLike } from '../../operator/capture/secret.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/pcap/', import.meta.url));
 const pcap = readFileSync(join(FIXTURES, 'ipv6-packet-too-big.pcap'));
@@ -171,71 +167,5 @@ describe('capture/secret: names, labels and the extraction command', function ()
     expect(() => captureExtractionCommand('web;id', 'team-a')).to.throw(/secret name/);
     expect(() => captureExtractionCommand('web', 'team-a$(id)')).to.throw(/namespace/);
     expect(() => captureExtractionCommand('web', 'team-a', '../x')).to.throw(/output file/);
-  });
-});
-
-describe('capture/secret: selectCaptureSecretsToPrune', function () {
-  function secret(name: string, checkName: string, run: string | undefined, capturedAt: string | Date, viaAnnotation = true): CaptureSecretLike {
-    const labels: Record<string, string> = { [LABEL_CHECK]: labelValueFor(checkName) };
-    if (run !== undefined) labels[LABEL_RUN] = labelValueFor(run);
-    return {
-      metadata: viaAnnotation
-        ? { name, labels, annotations: { [ANNOTATION_CAPTURED_AT]: String(capturedAt) } }
-        : { name, labels, creationTimestamp: capturedAt },
-    };
-  }
-
-  const existing = [
-    secret('web-cap-r1-src', 'web', 'r1', '2026-11-21T08:01:00Z'),
-    secret('web-cap-r1-dst', 'web', 'r1', '2026-11-21T08:01:02Z'),
-    secret('web-cap-r2-src', 'web', 'r2', '2026-11-21T08:02:00Z'),
-    secret('web-cap-r3-src', 'web', 'r3', new Date('2026-11-21T08:03:00Z'), false),
-    secret('web-cap-r3-dst', 'web', 'r3', new Date('2026-11-21T08:03:01Z'), false),
-    secret('web-cap-r4-src', 'web', 'r4', '2026-11-21T08:04:00Z'),
-    secret('db-cap-r1-src', 'db', 'r1', '2026-11-21T07:00:00Z'),
-    secret('web-manual', 'web', undefined, '2026-11-21T06:00:00Z'),
-  ];
-
-  it('keeps the newest runs (both points of a run together) and prunes the rest', function () {
-    expect(selectCaptureSecretsToPrune(existing, { checkName: 'web', historyLimit: 2 })).to.deep.equal([
-      'web-cap-r1-dst',
-      'web-cap-r1-src',
-      'web-cap-r2-src',
-    ]);
-    expect(selectCaptureSecretsToPrune(existing, { checkName: 'web', historyLimit: 3 })).to.deep.equal(['web-cap-r1-dst', 'web-cap-r1-src']);
-    expect(selectCaptureSecretsToPrune(existing, { checkName: 'web', historyLimit: 10 })).to.deep.equal([]);
-  });
-
-  it('prunes all of this check with a limit of 0, except runs still referenced', function () {
-    expect(selectCaptureSecretsToPrune(existing, { checkName: 'web', historyLimit: 0, keepRunIds: ['r2'] })).to.deep.equal([
-      'web-cap-r1-dst',
-      'web-cap-r1-src',
-      'web-cap-r3-dst',
-      'web-cap-r3-src',
-      'web-cap-r4-src',
-    ]);
-  });
-
-  it('never touches other checks or Secrets without a run label', function () {
-    const pruned = selectCaptureSecretsToPrune(existing, { checkName: 'web', historyLimit: 0 });
-    expect(pruned).to.not.include('db-cap-r1-src');
-    expect(pruned).to.not.include('web-manual');
-    expect(selectCaptureSecretsToPrune(existing, { checkName: 'db', historyLimit: 0 })).to.deep.equal(['db-cap-r1-src']);
-  });
-
-  it('matches a long check name through its hashed label', function () {
-    const longName = `web.${'x'.repeat(80)}`;
-    const secrets = [secret('a', longName, 'r1', '2026-11-21T08:00:00Z'), secret('b', longName, 'r2', '2026-11-21T09:00:00Z')];
-    expect(selectCaptureSecretsToPrune(secrets, { checkName: longName, historyLimit: 1 })).to.deep.equal(['a']);
-  });
-
-  it('works on the manifests buildCaptureSecret writes', function () {
-    const secrets = ['r1', 'r2', 'r3'].map((runId, index) =>
-      buildCaptureSecret({ check, runId, point: 'source', pcap, capturedAt: new Date(Date.UTC(2026, 10, 21, 8, index)) }).secret,
-    );
-    expect(selectCaptureSecretsToPrune(secrets, { checkName: check.name, historyLimit: 1 })).to.deep.equal([
-      'web-reachability-cap-r1-src',
-      'web-reachability-cap-r2-src',
-    ]);
   });
 });

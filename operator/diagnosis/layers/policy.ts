@@ -1,5 +1,5 @@
 // Layer 5, NetworkPolicy: does any policy deny egress from the source or ingress to the destination?
-// Every policy of the namespaces involved is evaluated with full semantics (netpol.ts), for each
+// Every policy of the namespaces involved is evaluated with full semantics (netpol/evaluate.ts), for each
 // destination pod (after Service translation) or for the host's addresses.
 import { defaultPort } from '../../api/defaults.ts';
 import { hostPort, plural, uniq } from '../../util/text.ts';
