@@ -81,6 +81,10 @@ export function httpCommand(repro: ReproContext, attempt: { connect?: { ip: stri
   return [fromSource(repro, argv)];
 }
 
+export function pingCommand(repro: ReproContext, ip: string | undefined): Argv[] {
+  return toolArgSafe(ip) ? [fromSource(repro, ['ping', '-c', '3', ip])] : [];
+}
+
 export function digCommand(repro: ReproContext, name: string | undefined): Argv[] {
   if (!toolArgSafe(name)) return [];
   return [fromSource(repro, ['cat', '/etc/resolv.conf']), fromSource(repro, ['dig', '+search', '+tries=1', `+time=${repro.timeoutSeconds}`, name])];

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import type { V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
 import type { NetworkCheckSpec } from '../../operator/api/types.generated.ts';
 import type { Evidence } from '../../operator/diagnosis/evidence.ts';
+import { CHAIN } from '../../operator/diagnosis/causes/chain.ts';
 import { diagnoseFromEvidence } from '../../operator/diagnosis/index.ts';
 import { Cause, HealthyReason, LayerReason, PROBE_LAYER } from '../../operator/diagnosis/reasons.ts';
 import { LADDER, Layer, LayerCondition } from '../../operator/diagnosis/layers/index.ts';
@@ -131,6 +132,24 @@ function backendIngressPolicy(): V1NetworkPolicy {
     policyTypes: ['Ingress'],
     ingress: [ingressRule({ from: [peer.pods({ app: 'frontend' })], ports: [policyPort.tcp(8080)] })],
   });
+}
+
+/** A host destination whose lookup gets the given answers (connect and MTU skipped: no address). */
+function externalLookup(zone: Parameters<typeof simulateLookup>[2]): Verdict {
+  const dns = simulateLookup('api.example.com', RESOLV, zone);
+  const doc = probeDoc({ proto: 'TCP', target: { host: 'api.example.com', port: 443 }, resolv: RESOLV, dns, connect: skippedProbe(), mtu: skippedProbe() });
+  return run(clusterWorld(), doc, { spec: { source: { pod: 'web' }, destination: { host: 'api.example.com', port: 443 } }, noService: true, destinationPods: [] });
+}
+
+/** Options for a check to one of the world's backend pods (no Service in the evidence). */
+function podDestination(world: ClusterWorld, spec: Pick<NetworkCheckSpec, 'destination'> & Partial<NetworkCheckSpec>): RunOptions {
+  const pod = world.backends.find((backend) => backend.metadata?.name === spec.destination.pod)!;
+  return {
+    spec: { source: { pod: 'web' }, ...spec },
+    noService: true,
+    destinationPods: [pod],
+    evidence: { service: undefined, endpointSlices: undefined, backendPods: fetchedOk([pod]) },
+  };
 }
 
 interface Row {
@@ -937,12 +956,218 @@ const rows: Row[] = [
     reason: Cause.ICMPToClusterIP,
     failedLayer: Layer.Service,
   },
+  // ================================================================ every reason of the cause chain has a row
+  {
+    name: 'SERVFAIL for an external name: the DNS server answered but failed the query',
+    verdict: () => externalLookup({ 'api.example.com.': { result: 'SERVFAIL' } }),
+    result: 'Unhealthy',
+    reason: Cause.DNSServerFailure,
+    failedLayer: Layer.DNS,
+    summary: ['SERVFAIL', 'upstream forwarders'],
+  },
+  {
+    name: 'REFUSED for an external name: a refusal is not explained as an upstream SERVFAIL',
+    verdict: () => externalLookup({ 'api.example.com.': { result: 'REFUSED' } }),
+    result: 'Unhealthy',
+    reason: Cause.DNSServerFailure,
+    failedLayer: Layer.DNS,
+    summary: ['REFUSED', 'refused the query'],
+    notInSummary: ['SERVFAIL usually'],
+  },
+  {
+    name: 'NODATA: the name exists without an A record',
+    verdict: () => externalLookup({ 'api.example.com.': { result: 'NOERROR', answers: [] } }),
+    result: 'Unhealthy',
+    reason: Cause.DNSNoAddress,
+    failedLayer: Layer.DNS,
+    summary: ['NODATA', 'no A record'],
+  },
+  {
+    name: 'expect: Blocked, it connected, and the NetworkPolicies could not be read',
+    verdict: () => run(clusterWorld(), serviceDoc({ connect: 'ok' }), { spec: serviceSpec({ expect: 'Blocked' }), evidence: { networkPolicies: fetchedError('list networkpolicies') } }),
+    result: 'Unhealthy',
+    reason: Cause.UnexpectedlyReachable,
+    failedLayer: Layer.NetworkPolicy,
+    summary: ['could not be read', 'expects it to be blocked'],
+  },
+  {
+    name: 'The ClusterIP times out, the pods answer, and the node has bridge-nf-call-iptables=0',
+    verdict: () =>
+      run(clusterWorld(), serviceDoc({ connect: 'timeout', endpoints: ['ok', 'ok'] }), {
+        extraOutputs: [probeOutput('web-to-backend-g1-t5kq2a-node', 'node-1', nodeDoc({ bridgeNfCallIptables: 0 }))],
+      }),
+    result: 'Unhealthy',
+    reason: Cause.BridgeNetfilterDisabled,
+    failedLayer: Layer.Node,
+    summary: ['net.bridge.bridge-nf-call-iptables=0 on node node-1', '2 backend pods answered directly', 'br_netfilter'],
+  },
+  {
+    name: 'The ClusterIP times out, the pods answer, and the node\'s conntrack table is full',
+    verdict: () =>
+      run(clusterWorld(), serviceDoc({ connect: 'timeout', endpoints: ['ok', 'ok'] }), {
+        extraOutputs: [probeOutput('web-to-backend-g1-t5kq2a-node', 'node-1', nodeDoc({ conntrackCount: 262000, conntrackMax: 262144 }))],
+      }),
+    result: 'Unhealthy',
+    reason: Cause.ConntrackTableFull,
+    failedLayer: Layer.Node,
+    summary: ['holds 262000 of 262144 entries', 'nf_conntrack_max'],
+  },
+  {
+    name: 'The backend on a NotReady node times out, the same-node one answers',
+    verdict: () => {
+      const world = clusterWorld();
+      world.nodes[1] = buildNode('node-2', { internalIP: '172.18.0.3', podCIDR: '10.244.2.0/24', ready: false });
+      return run(world, serviceDoc({ connect: 'timeout', endpoints: ['ok', 'timeout'] }));
+    },
+    result: 'Unhealthy',
+    reason: Cause.NodeNotReady,
+    failedLayer: Layer.Node,
+    summary: ['node node-2 is not Ready', '10.244.2.22:8080'],
+    conditions: [['CNI', 'False', LayerReason.CrossNodeFailing]],
+  },
+  {
+    name: 'The backend on a node whose pod network is not set up (NetworkUnavailable=True) times out',
+    verdict: () => {
+      const world = clusterWorld();
+      world.nodes[1] = buildNode('node-2', { internalIP: '172.18.0.3', podCIDR: '10.244.2.0/24', networkUnavailable: true });
+      return run(world, serviceDoc({ connect: 'timeout', endpoints: ['ok', 'timeout'] }));
+    },
+    result: 'Unhealthy',
+    reason: Cause.NodeNetworkUnavailable,
+    failedLayer: Layer.CNI,
+    summary: ['node node-2 has NetworkUnavailable=True', 'the CNI has not set up its network'],
+  },
+  {
+    name: 'An Ingress serves the host, its controller is ready, and it answers 404 for the path',
+    verdict: () => {
+      const world = clusterWorld();
+      world.ingresses = [buildIngress('shop', NS, { host: 'shop.example.com', service: 'backend', port: 8080, className: 'nginx' })];
+      world.ingressControllers = [buildPod('ingress-nginx-controller-5b4d-xk2', { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' }, nodeName: 'node-2', ip: '10.244.2.40' })];
+      const dns = simulateLookup('shop.example.com', RESOLV, { 'shop.example.com.': { result: 'NOERROR', answers: ['203.0.113.10'], ms: 18 } });
+      const http = httpResult('http://shop.example.com:80/shop', 'unexpectedStatus', 404);
+      const doc = probeDoc({ proto: 'HTTP', target: { host: 'shop.example.com', port: 80 }, resolv: RESOLV, dns, connect: connectResult('203.0.113.10', 80, 'ok'), http, mtu: mtuResult('203.0.113.10', 'ok') });
+      return run(world, doc, { spec: { source: { pod: 'web' }, destination: { host: 'shop.example.com' }, protocol: 'HTTP', http: { path: '/shop' } }, noService: true, destinationPods: [] });
+    },
+    result: 'Unhealthy',
+    reason: Cause.IngressMisrouted,
+    failedLayer: Layer.NorthSouth,
+    summary: ['HTTP 404', 'no rule for this host and path', 'shop/shop'],
+  },
+  {
+    name: 'HTTPS to the Service: the TLS handshake fails over a working connection',
+    verdict: () =>
+      run(clusterWorld(), serviceDoc({ proto: 'HTTP', connect: 'ok', http: httpResult('https://backend:8080/', 'tlsError', null, { err: 'SSL certificate problem: self-signed certificate' }) }), {
+        spec: serviceSpec({ protocol: 'HTTPS' }),
+      }),
+    result: 'Unhealthy',
+    reason: Cause.TLSError,
+    failedLayer: Layer.Service,
+    summary: ['self-signed certificate', 'the TLS handshake failed'],
+  },
+  {
+    name: 'HTTP over a working connection gets no response, and the path MTU is fine',
+    verdict: () => run(clusterWorld(), serviceDoc({ proto: 'HTTP', connect: 'ok', http: httpResult('http://backend:8080/', 'timeout', null, { connectMs: 1 }) }), { spec: serviceSpec({ protocol: 'HTTP' }) }),
+    result: 'Unhealthy',
+    reason: Cause.HTTPRequestFailed,
+    failedLayer: Layer.Service,
+    summary: ['no HTTP response', 'no response came within 5 s'],
+    notInSummary: ['path MTU'],
+  },
+  {
+    name: 'A pod on the other node times out, and no policy, node or CNI evidence explains it',
+    verdict: () => {
+      const world = clusterWorld();
+      const doc = probeDoc({ proto: 'TCP', target: { ip: WORLD.backendIPs[1], port: 8080 }, resolv: RESOLV, connect: connectResult(WORLD.backendIPs[1], 8080, 'timeout'), mtu: mtuResult(WORLD.backendIPs[1], 'unreachable') });
+      return run(world, doc, { ...podDestination(world, { destination: { pod: 'backend-7d9f-fghij', port: 8080 } }) });
+    },
+    result: 'Unhealthy',
+    reason: Cause.PodUnreachable,
+    failedLayer: Layer.PodIP,
+    summary: ['from node node-1 to node node-2', 'follow the packets'],
+  },
+  {
+    name: 'Pings to a pod: one of three replies',
+    verdict: () => {
+      const world = clusterWorld();
+      const doc = probeDoc({ proto: 'ICMP', target: { ip: WORLD.backendIPs[1] }, resolv: RESOLV, icmp: icmpResult(WORLD.backendIPs[1], 1) });
+      return run(world, doc, { ...podDestination(world, { destination: { pod: 'backend-7d9f-fghij' }, protocol: 'ICMP' }) });
+    },
+    result: 'Unhealthy',
+    reason: Cause.PacketLoss,
+    failedLayer: Layer.PodIP,
+    summary: ['1/3 replies'],
+  },
+
+  // ================================================================ fixes derived from the evidence beside them
+  {
+    name: 'A named targetPort no backend declares: the fix is about the port name, not about deploying pods',
+    verdict: () => {
+      const world = clusterWorld();
+      world.service = buildService('backend', NS, { selector: { app: 'backend' }, clusterIP: WORLD.clusterIP, ports: [servicePort(8080, 'grpc')] });
+      world.slices = [buildEndpointSlice('backend', NS, WORLD.backendIPs.map((ip, i) => ({ ip, nodeName: `node-${i + 1}` })), [])];
+      return run(world, serviceDoc({ connect: 'refused', endpoints: null, mtu: null }));
+    },
+    result: 'Unhealthy',
+    reason: Cause.NoEndpoints,
+    failedLayer: Layer.Endpoints,
+    summary: ['name a container port grpc', 'targetPort'],
+    notInSummary: ['deploy pods'],
+  },
+  {
+    name: 'The DNS pods are ready but kube-dns lists none of them: the fix is the Service\'s selector, not CoreDNS',
+    verdict: () => {
+      const world = clusterWorld();
+      world.dnsSlices = [buildEndpointSlice('kube-dns', 'kube-system', [])];
+      return run(world, serviceDoc({ dns: dnsBackendFails('unreachable'), connect: 'ok' }));
+    },
+    result: 'Unhealthy',
+    reason: Cause.DNSServerUnavailable,
+    failedLayer: Layer.DNS,
+    summary: ['the kube-dns Service has no ready endpoints', 'make its selector match their labels'],
+    notInSummary: ['bring CoreDNS back'],
+  },
+  {
+    name: 'The ClusterIP fails while kube-proxy runs on the node: the fix is its logs, not "make sure it runs"',
+    verdict: () => run(clusterWorld(), serviceDoc({ connect: 'timeout', endpoints: ['ok', 'ok'] })),
+    result: 'Unhealthy',
+    reason: Cause.ServiceProxyMissing,
+    failedLayer: Layer.Service,
+    summary: ['kube-proxy pod kube-proxy-x8s2m runs on node node-1', 'does not sync'],
+    notInSummary: ['make sure kube-proxy'],
+  },
+  {
+    name: 'The Service was deleted: NXDOMAIN says it no longer exists',
+    verdict: () => {
+      const world = clusterWorld();
+      return run(world, serviceDoc({ dns: simulateLookup('backend', RESOLV, {}), connect: skippedProbe(), endpoints: null, mtu: null }), { evidence: { service: fetchedOk(null) } });
+    },
+    result: 'Unhealthy',
+    reason: Cause.NameNotFound,
+    failedLayer: Layer.DNS,
+    summary: ['NXDOMAIN', 'no longer exists'],
+    notInSummary: ['exists, so the name'],
+  },
+  {
+    name: 'The source pod was deleted during the run: the fix does not ask to describe a pod that is gone',
+    verdict: () => run(clusterWorld(), serviceDoc({ connect: 'ok' }), { evidence: { sourcePods: fetchedOk([]) } }),
+    result: 'Error',
+    reason: Cause.SourceNotReady,
+    failedLayer: Layer.Source,
+    summary: ['was deleted', 'recreate the source pod'],
+    notInSummary: ['kubectl describe'],
+  },
 ];
 
 describe('diagnosis scenarios (catalogue of failure-modes.md)', () => {
   it('covers all 19 catalogue entries', () => {
     const covered = new Set(rows.map((row) => row.catalogue).filter((n): n is number => n !== undefined));
     expect([...covered].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 19 }, (_, i) => i + 1));
+  });
+
+  it('has a row for every reason the cause chain writes', () => {
+    const covered = new Set(rows.map((row) => row.reason));
+    const reasons = CHAIN.flatMap((rule) => rule.owns);
+    expect(reasons.filter((reason) => !covered.has(reason))).to.deep.equal([]);
   });
 
   for (const row of rows) {

@@ -100,6 +100,8 @@ export const CHAIN: readonly Rule[] = [...PRECONDITIONS, ...EXPECT_BLOCKED, ...E
 function firstDecision(rules: readonly Rule[], context: RuleContext): RootCause | undefined {
   for (const candidate of rules) {
     const decided = candidate.decide(context);
+    // One owner per cause: a rule that decides another's is a bug, and fails loudly (DiagnosisFailed).
+    if (decided && !candidate.owns.includes(decided.reason)) throw new Error(`rule ${candidate.name} decided ${decided.reason}, which it does not own`);
     if (decided) return decided;
   }
   return undefined;

@@ -16,7 +16,7 @@ import type { Analysis, DnsLookup, IcmpOutcome, PodHttpFailure, PodOutcome, Serv
 import { kubeProxyBroken } from '../layers/node.ts';
 import type { PolicyFlow } from '../layers/policy.ts';
 import { ingressControllersDown } from '../layers/north-south.ts';
-import { connectCommand, digCommand, type Argv } from '../reproduce.ts';
+import { connectCommand, digCommand, pingCommand, type Argv } from '../reproduce.ts';
 import { attemptShort, outcomeShort, sourceNodeOf } from './shared.ts';
 
 export interface LookupSymptom {
@@ -245,5 +245,7 @@ function pathText(a: Analysis, failed: PodOutcome[], attempt: ServiceAttempt | u
 function pathReproduce(a: Analysis, failed: PodOutcome[], attempt: ServiceAttempt | undefined): Argv[] {
   if (failed[0]) return connectCommand(a.repro, a.transport, failed[0].ip, failed[0].port);
   const any = (attempt ?? a.service.attempts[0])?.connect;
-  return any ? connectCommand(a.repro, a.transport, any.ip, any.port) : [];
+  if (any) return connectCommand(a.repro, a.transport, any.ip, any.port);
+  // A ping check to a pod: repeat the ping.
+  return pingCommand(a.repro, a.icmp.find((entry) => entry.icmp.status !== 'ok')?.icmp.ip);
 }

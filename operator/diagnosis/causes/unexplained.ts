@@ -4,7 +4,7 @@ import { sentence } from '../../util/text.ts';
 import type { Analysis, IcmpOutcome } from '../analysis.ts';
 import { Layer } from '../layers/index.ts';
 import { Cause } from '../reasons.ts';
-import { fromSource, toolArgSafe } from '../reproduce.ts';
+import { pingCommand } from '../reproduce.ts';
 import { cause, rule, type RootCause } from './shared.ts';
 import type { PathSymptom } from './symptoms.ts';
 
@@ -14,7 +14,7 @@ function pingText(entry: IcmpOutcome): string {
 }
 
 function pingReproduce(a: Analysis, entry: IcmpOutcome) {
-  return toolArgSafe(entry.icmp.ip) ? [fromSource(a.repro, ['ping', '-c', '3', entry.icmp.ip])] : [];
+  return pingCommand(a.repro, entry.icmp.ip);
 }
 
 /** The path failed silently (or a ping to a pod failed) and every layer below was ruled out. */
