@@ -1,5 +1,6 @@
 // Shared wording for verdict messages: counts with units, endpoints, durations.
 
+import { hostPort } from '../util/text.ts';
 import type { Endpoint } from './model.ts';
 
 export function seconds(value: number): string {
@@ -7,7 +8,7 @@ export function seconds(value: number): string {
 }
 
 export function endpointText(endpoint: Endpoint): string {
-  return endpoint.ip.includes(':') ? `[${endpoint.ip}]:${endpoint.port}` : `${endpoint.ip}:${endpoint.port}`;
+  return hostPort(endpoint.ip, endpoint.port);
 }
 
 export function describeServers(endpoints: string[]): string {

@@ -6,17 +6,27 @@ import { Layer } from '../layers/index.ts';
 import { Cause } from '../reasons.ts';
 import { kubectl, onNode } from '../reproduce.ts';
 import { cause, outcomeShort, rule, sourceText } from './shared.ts';
-import type { Symptoms } from './symptoms.ts';
+import type { NodeIssue } from '../layers/node.ts';
+import type { LookupSymptom, PathSymptom, Symptoms } from './symptoms.ts';
+
+/**
+ * The node issue that explains what failed: on a node involved in a path that got no answer, or any
+ * node for a lookup without an answer (when the service proxy is not in question: it comes first).
+ */
+function explainedBy(s: Symptoms, issues: readonly NodeIssue[]): { issue: NodeIssue; symptom: PathSymptom | LookupSymptom } | undefined {
+  const { path, lookup } = s;
+  if (path?.unanswered) {
+    const issue = issues.find((candidate) => path.involved.has(candidate.node));
+    return issue ? { issue, symptom: path } : undefined;
+  }
+  if (lookup?.noAnswer && !lookup.proxyInQuestion && issues[0]) return { issue: issues[0], symptom: lookup };
+  return undefined;
+}
 
 export const nodeNetworkUnavailable = rule('nodeNetworkUnavailable', [Cause.NodeNetworkUnavailable], ({ a, s }) => {
-  const { path, lookup } = s;
-  const unavailable = path?.unanswered
-    ? a.cni.networkUnavailable.find((issue) => path.involved.has(issue.node))
-    : lookup?.noAnswer && !lookup.proxyInQuestion
-      ? a.cni.networkUnavailable[0]
-      : undefined;
-  const symptom = path?.unanswered ? path : lookup;
-  if (!unavailable || !symptom) return undefined;
+  const explained = explainedBy(s, a.cni.networkUnavailable);
+  if (!explained) return undefined;
+  const { issue: unavailable, symptom } = explained;
   const fix =
     `Fix: check the CNI agent on node ${unavailable.node}; the route controller or CNI clears NetworkUnavailable once the node's pod ` +
     `network is configured.`;
@@ -28,14 +38,9 @@ export const nodeNetworkUnavailable = rule('nodeNetworkUnavailable', [Cause.Node
 });
 
 export const cniAgentNotReady = rule('cniAgentNotReady', [Cause.CNIAgentNotReady], ({ a, s }) => {
-  const { path, lookup } = s;
-  const agent = path?.unanswered
-    ? a.cni.agentProblems.find((issue) => path.involved.has(issue.node))
-    : lookup?.noAnswer && !lookup.proxyInQuestion
-      ? a.cni.agentProblems[0]
-      : undefined;
-  const symptom = path?.unanswered ? path : lookup;
-  if (!agent || !symptom) return undefined;
+  const explained = explainedBy(s, a.cni.agentProblems);
+  if (!explained) return undefined;
+  const { issue: agent, symptom } = explained;
   const fix = `Fix: repair the CNI agent on node ${agent.node} (its pod's events and logs say why it is not ready).`;
   const pods = kubectl(undefined, 'get', 'pods', '-A', '-o', 'wide', `--field-selector=spec.nodeName=${agent.node}`);
   return cause(Layer.CNI, Cause.CNIAgentNotReady, 'failure', `${symptom.text}; ${agent.text}.`, fix, [...symptom.reproduce, pods]);
