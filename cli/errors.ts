@@ -1,0 +1,52 @@
+// Exit codes and the errors that carry them. kubectl-style: 0 when the checked path is Healthy, 1
+// when it is Unhealthy (a failing test in a pipeline), 2 for everything that is not an answer about
+// the network: a bad argument (its message names the flag), an API error, a check that errored or
+// stalled, a run that never finished.
+
+export const ExitCode = {
+  Healthy: 0,
+  Unhealthy: 1,
+  Error: 2,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Bad input on the command line. The message starts with the flag it is about. */
+export class UsageError extends Error {
+  readonly flag: string;
+  constructor(flag: string, message: string) {
+    super(`${flag}: ${message}`);
+    this.name = 'UsageError';
+    this.flag = flag;
+  }
+}
+
+/** Anything else that stops a command: API errors, time-outs, missing objects. */
+export class CommandError extends Error {
+  readonly exitCode: ExitCodeValue;
+  constructor(message: string, exitCode: ExitCodeValue = ExitCode.Error) {
+    super(message);
+    this.name = 'CommandError';
+    this.exitCode = exitCode;
+  }
+}
+
+/** The HTTP status of a client-node error, when it has one. */
+export function httpStatusOf(err: unknown): number | undefined {
+  if (err && typeof err === 'object') {
+    const e = err as { code?: unknown; statusCode?: unknown };
+    if (typeof e.code === 'number') return e.code;
+    if (typeof e.statusCode === 'number') return e.statusCode;
+  }
+  return undefined;
+}
+
+/** The API server's own message (a Status object's message), else the error text. */
+export function apiMessage(err: unknown): string {
+  const body = (err as { body?: unknown })?.body;
+  const text = typeof body === 'string' ? body : body ? JSON.stringify(body) : '';
+  try {
+    const status = JSON.parse(text) as { message?: string };
+    if (status.message) return status.message;
+  } catch { /* not JSON */ }
+  return err instanceof Error ? err.message : String(err);
+}

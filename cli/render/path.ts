@@ -1,0 +1,79 @@
+// Draws the path of a run in the terminal: one line per hop with its mark (✓ ✗ ? !), address, node
+// and what was measured there; the NetworkPolicy verdict on the edge below the source and above each
+// backend; the backends fanned out at the end; the root-cause hop marked, with its evidence under it.
+// Pure: a NetworkPath and a Style in, lines out (the snapshot tests compare these lines).
+import type { Hop, NetworkPath, PolicyEdge } from '../path/model.ts';
+import { mark, type Style } from '../style.ts';
+import { wrap } from './text.ts';
+
+const ROOT_CAUSE = '◀ root cause';
+const EVIDENCE_WIDTH = 96;
+
+interface Columns { label: number; address: number; node: number }
+
+function columns(hops: readonly Hop[]): Columns {
+  const width = (values: (string | undefined)[]) => Math.max(0, ...values.map((v) => (v ?? '').length));
+  return { label: width(hops.map((h) => h.label)), address: width(hops.map((h) => h.address)), node: width(hops.map(nodeText)) };
+}
+
+function nodeText(hop: Hop): string {
+  if (!hop.node) return '';
+  if (hop.kind !== 'backend' || hop.sameNode === undefined) return hop.node;
+  return `${hop.node} (${hop.sameNode ? 'same node' : 'other node'})`;
+}
+
+function hopLine(style: Style, hop: Hop, cols: Columns): string {
+  const { c } = style;
+  const label = hop.rootCause ? c.bold(hop.label.padEnd(cols.label)) : hop.label.padEnd(cols.label);
+  const cells = [`${mark(style, hop.state)} ${label}`, c.cyan((hop.address ?? '').padEnd(cols.address)), (nodeText(hop)).padEnd(cols.node), hop.detail ?? ''];
+  const line = cells.filter((cell, index) => index === 0 || cell.trim() !== '' || index < cells.length - 1).join('  ').trimEnd();
+  return hop.rootCause ? `${line}  ${c.red(c.bold(ROOT_CAUSE))}` : line;
+}
+
+function edgeLine(style: Style, edge: PolicyEdge): string {
+  const policies = edge.policies.length ? ` ${edge.policies.join(', ')}` : '';
+  const text = `${edge.direction} ${mark(style, edge.state)} ${edge.text}${policies}`;
+  return edge.state === 'failed' ? style.c.red(text) : style.c.dim(text);
+}
+
+function evidenceLines(style: Style, evidence: readonly string[], indent: string): string[] {
+  return evidence.flatMap((sentence) => wrap(sentence, EVIDENCE_WIDTH)).map((line) => `${indent}${style.c.dim('┆')} ${line}`);
+}
+
+/** The chain: one hop per line, a vertical edge between them (with the source's egress verdict). */
+function chainLines(style: Style, path: NetworkPath, chain: readonly Hop[], cols: Columns, evidenceAt: Hop | undefined): string[] {
+  const lines: string[] = [];
+  chain.forEach((hop, index) => {
+    lines.push(hopLine(style, hop, cols));
+    if (hop === evidenceAt) lines.push(...evidenceLines(style, path.evidence, '│ '));
+    const edge = hop.kind === 'source' || hop.kind === 'dns' ? hop.policy : undefined;
+    if (edge) lines.push(`│ ${edgeLine(style, edge)}`);
+    if (index < chain.length - 1 || path.hops.length > chain.length) lines.push(style.c.dim('│'));
+  });
+  return lines;
+}
+
+/** The fan-out: ├─▶ for every backend but the last, └─▶ for the last, its ingress verdict under it. */
+function fanOutLines(style: Style, path: NetworkPath, ends: readonly Hop[], cols: Columns, evidenceAt: Hop | undefined): string[] {
+  const lines: string[] = [];
+  ends.forEach((hop, index) => {
+    const last = index === ends.length - 1;
+    const branch = ends.length === 1 ? '└─▶ ' : last ? '└─▶ ' : '├─▶ ';
+    const under = last ? '    ' : '│   ';
+    lines.push(`${style.c.dim(branch)}${hopLine(style, hop, cols)}`);
+    if (hop.policy) lines.push(`${style.c.dim(under)}  ${edgeLine(style, hop.policy)}`);
+    if (hop === evidenceAt) lines.push(...evidenceLines(style, path.evidence, `${under}  `));
+  });
+  return lines;
+}
+
+export function renderPath(path: NetworkPath, style: Style): string[] {
+  const chain = path.hops.filter((hop) => hop.kind !== 'backend' && hop.kind !== 'external');
+  const ends = path.hops.filter((hop) => hop.kind === 'backend' || hop.kind === 'external');
+  const cols = { chain: columns(chain), ends: columns(ends) };
+  const evidenceAt = path.hops.find((hop) => hop.rootCause);
+  const lines = chainLines(style, path, chain, cols.chain, evidenceAt);
+  if (ends.length === 0 && path.hops.length === chain.length && chain.every((hop) => hop.kind !== 'service')) return lines;
+  if (ends.length === 0) return [...lines, `${style.c.dim('└─▶ ')}${mark(style, 'unknown')} no backend${path.reason ? ` (${path.reason})` : ''}`];
+  return [...lines, ...fanOutLines(style, path, ends, cols.ends, evidenceAt)];
+}
