@@ -13,10 +13,13 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 /** Bad input on the command line. The message starts with the flag it is about. */
 export class UsageError extends Error {
   readonly flag: string;
-  constructor(flag: string, message: string) {
-    super(`${flag}: ${message}`);
+  /** The message without the flag (commander names the flag itself in its own errors). */
+  readonly detail: string;
+  constructor(flag: string, detail: string) {
+    super(`${flag}: ${detail}`);
     this.name = 'UsageError';
     this.flag = flag;
+    this.detail = detail;
   }
 }
 
