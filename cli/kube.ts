@@ -3,6 +3,9 @@
 // -n/--namespace, else the context's namespace, else "default". The plugin acts with the user's own
 // rights (create/get/watch/delete networkchecks; get secrets for pcap), never the operator's.
 import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { GROUP, PLURAL, VERSION } from '../operator/api/schema.ts';
 import type { NetworkCheck } from '../operator/api/types.generated.ts';
 import { CommandError, UsageError, apiMessage, httpStatusOf } from './errors.ts';
@@ -13,8 +16,18 @@ export interface ConnectionFlags {
   namespace?: string;
 }
 
+/** Whether loadFromDefault() would find a real configuration (it falls back to localhost:8080). */
+function haveDefaultConfig(env: NodeJS.ProcessEnv): boolean {
+  if (env.KUBECONFIG) return env.KUBECONFIG.split(delimiter).some((file) => file && existsSync(file));
+  if (env.KUBERNETES_SERVICE_HOST) return true;
+  return existsSync(join(homedir(), '.kube', 'config'));
+}
+
 export function loadKubeConfig(flags: ConnectionFlags): KubeConfig {
   const kc = new KubeConfig();
+  if (!flags.kubeconfig && !haveDefaultConfig(process.env)) {
+    throw new UsageError('KUBECONFIG', 'no kubeconfig found: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config');
+  }
   try {
     if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
     else kc.loadFromDefault();
