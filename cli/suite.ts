@@ -35,7 +35,7 @@ function field<T>(where: string, name: string, parse: () => T): T {
   try {
     return parse();
   } catch (err) {
-    if (err instanceof UsageError) throw new UsageError(`${where}: ${name}`, err.detail);
+    if (err instanceof UsageError && !err.flag.startsWith(where)) throw new UsageError(`${where}: ${name}`, err.detail);
     throw err;
   }
 }

@@ -31,7 +31,8 @@ function sourceHop(check: NetworkCheck): Hop {
   const message = condition?.message ?? '';
   const pod = new RegExp(String.raw`Source pods? (${NAME}/${NAME}) \((${IP}) on node (${NAME})`).exec(message);
   const newPodNode = new RegExp(String.raw`new probe pod with labels .* on (?:node )?(${NAME})\.`).exec(message);
-  const label = spec.source.node ? `node ${spec.source.node}` : pod ? `pod ${pod[1]}` : spec.source.newPod ? `new pod ${labelsText(spec.source.newPod.labels)}` : `${check.status?.target?.source ?? 'source'}`;
+  const named = spec.source.pod ? `${check.metadata?.namespace}/${spec.source.pod}` : pod?.[1];
+  const label = spec.source.node ? `node ${spec.source.node}` : named ? `pod ${named}` : spec.source.newPod ? `new pod ${labelsText(spec.source.newPod.labels)}` : `${check.status?.target?.source ?? 'source'}`;
   const node = spec.source.node ?? pod?.[3] ?? newPodNode?.[1];
   const failedProbe = check.status?.failedLayer === 'Probe';
   return { kind: 'source', layer: 'Source', label, ...(pod ? { address: pod[2] } : {}), ...(node ? { node } : {}), state: failedProbe ? 'failed' : stateOf(condition), ...(failedProbe ? { detail: 'the probe could not run' } : condition?.status !== 'True' && condition ? { detail: condition.reason } : {}) };
@@ -71,7 +72,9 @@ function proxyHop(check: NetworkCheck, source: Hop, service: Hop | undefined): H
   const node = source.node;
   const running = new RegExp(String.raw`kube-proxy pod (${NAME}) is Running on node (${NAME})`).exec(message);
   const missing = /no kube-proxy pod (?:found )?on node/.exec(allText(check));
-  const detail = running ? `${running[1]} Running` : missing ? 'no kube-proxy pod on the node' : condition?.reason;
+  // A node problem (ip_forward, conntrack, NotReady) is the detail; else what runs the service rules.
+  const problem = condition?.status === 'False' ? condition.message.split(/[;.] /)[0] : undefined;
+  const detail = problem ?? (running ? `${running[1]} Running` : missing ? 'no kube-proxy pod on the node' : condition?.reason);
   return { kind: 'proxy', layer: 'Node', label: 'kube-proxy', ...(node ? { node } : {}), state: stateOf(condition), ...(detail ? { detail } : {}) };
 }
 
@@ -128,7 +131,8 @@ export function splitSummary(summary: string | undefined): { cause: string; fix?
   return { cause: text.slice(0, at).trim(), fix: text.slice(at).replace(/^\s*Fix:\s*/, '').trim() };
 }
 
-const sentences = (text: string) => text.split(/(?<=[.;])\s+(?=[A-Z(0-9])/).map((s) => s.trim()).filter(Boolean);
+/** Sentences (and ;-clauses) of a condition message; "NXDOMAIN" or "resolv.conf" after a dot start none. */
+const sentences = (text: string) => text.split(/(?<=[a-z0-9)\]][.;])\s+(?=[A-Z][a-z]|DNS |\()/).map((s) => s.trim().replace(/;$/, '.')).filter(Boolean);
 
 /**
  * The evidence under the root-cause hop: what the failing layer's condition says beyond the root
@@ -146,8 +150,10 @@ function evidenceOf(check: NetworkCheck): string[] {
 export function pathFromStatus(check: NetworkCheck): NetworkPath {
   const source = sourceHop(check);
   const service = serviceHop(check);
-  const chain = [source, dnsHop(check), service, proxyHop(check, source, service)].filter((hop): hop is Hop => hop !== undefined);
-  const ends = check.spec.destination.host ? [externalHop(check)!] : backendHops(check, source);
+  // A DNS check only resolves the name: its path ends at the DNS server.
+  const dnsOnly = check.spec.protocol === 'DNS';
+  const chain = [source, dnsHop(check), ...(dnsOnly ? [] : [service, proxyHop(check, source, service)])].filter((hop): hop is Hop => hop !== undefined);
+  const ends = dnsOnly ? [] : check.spec.destination.host ? [externalHop(check)!] : backendHops(check, source);
   const withPolicies = policyEdges(check, [...chain, ...ends]);
   const { failedLayer, reason, result } = check.status ?? {};
   const marked = result === 'Healthy' ? markWarnings(withPolicies, reason) : withRootCause(withPolicies, failedLayer, reason);

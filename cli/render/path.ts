@@ -41,14 +41,14 @@ function evidenceLines(style: Style, evidence: readonly string[], indent: string
 }
 
 /** The chain: one hop per line, a vertical edge between them (with the source's egress verdict). */
-function chainLines(style: Style, path: NetworkPath, chain: readonly Hop[], cols: Columns, evidenceAt: Hop | undefined): string[] {
+function chainLines(style: Style, path: NetworkPath, chain: readonly Hop[], cols: Columns, evidenceAt: Hop | undefined, more: boolean): string[] {
   const lines: string[] = [];
   chain.forEach((hop, index) => {
     lines.push(hopLine(style, hop, cols));
     if (hop === evidenceAt) lines.push(...evidenceLines(style, path.evidence, '│ '));
     const edge = hop.kind === 'source' || hop.kind === 'dns' ? hop.policy : undefined;
     if (edge) lines.push(`│ ${edgeLine(style, edge)}`);
-    if (index < chain.length - 1 || path.hops.length > chain.length) lines.push(style.c.dim('│'));
+    if (index < chain.length - 1 || more) lines.push(style.c.dim('│'));
   });
   return lines;
 }
@@ -72,8 +72,9 @@ export function renderPath(path: NetworkPath, style: Style): string[] {
   const ends = path.hops.filter((hop) => hop.kind === 'backend' || hop.kind === 'external');
   const cols = { chain: columns(chain), ends: columns(ends) };
   const evidenceAt = path.hops.find((hop) => hop.rootCause);
-  const lines = chainLines(style, path, chain, cols.chain, evidenceAt);
-  if (ends.length === 0 && path.hops.length === chain.length && chain.every((hop) => hop.kind !== 'service')) return lines;
-  if (ends.length === 0) return [...lines, `${style.c.dim('└─▶ ')}${mark(style, 'unknown')} no backend${path.reason ? ` (${path.reason})` : ''}`];
+  // A Service that routes to nothing still gets its (empty) fan-out: "no backend" is the finding.
+  const noBackend = ends.length === 0 && chain.some((hop) => hop.kind === 'service');
+  const lines = chainLines(style, path, chain, cols.chain, evidenceAt, ends.length > 0 || noBackend);
+  if (ends.length === 0) return noBackend ? [...lines, `${style.c.dim('└─▶ ')}${mark(style, 'unknown')} no backend${path.reason ? ` (${path.reason})` : ''}`] : lines;
   return [...lines, ...fanOutLines(style, path, ends, cols.ends, evidenceAt)];
 }

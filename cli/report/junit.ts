@@ -5,6 +5,7 @@
 // without zone, properties and system-out/err) - and test/unit/cli-report.test.ts validates it
 // against both with xmllint.
 import { hostname } from 'node:os';
+import { VERSION } from '../program.ts';
 import { errors, failures, type CaseResult, type SuiteResult } from './results.ts';
 
 /** XML 1.0 text: escapes markup and drops the control characters XML cannot carry. */
@@ -41,7 +42,7 @@ export function renderJUnit(suite: SuiteResult): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<testsuites>',
     `  <testsuite ${head}>`,
-    '    <properties/>',
+    `    <properties><property ${attrs({ name: 'generator', value: `kubectl-netcheck ${VERSION}` })}/></properties>`,
     ...suite.cases.map(testcase),
     '    <system-out/>',
     '    <system-err/>',

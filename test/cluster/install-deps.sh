@@ -16,7 +16,7 @@ mkdir -p "$cache"
 apt_packages=(openssl iproute2 iptables conntrack ipset jq curl dnsutils iputils-ping iputils-tracepath
   traceroute mtr-tiny tcpdump netcat-openbsd dnsmasq-base mmdebstrap containernetworking-plugins util-linux
   socat ca-certificates runc gcc libc6-dev nftables
-  python3 lua5.1 prometheus)   # test-only: Lua runs the Argo CD health check, promtool checks the alert rules
+  python3 lua5.1 prometheus libxml2-utils tmux)   # test-only: Lua runs the Argo CD health check, promtool checks the alert rules; xmllint validates JUnit, tmux drives the plugin in a terminal
 need=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
