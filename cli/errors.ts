@@ -33,15 +33,8 @@ export class CommandError extends Error {
   }
 }
 
-/** The HTTP status of a client-node error, when it has one. */
-export function httpStatusOf(err: unknown): number | undefined {
-  if (err && typeof err === 'object') {
-    const e = err as { code?: unknown; statusCode?: unknown };
-    if (typeof e.code === 'number') return e.code;
-    if (typeof e.statusCode === 'number') return e.statusCode;
-  }
-  return undefined;
-}
+/** The HTTP status of a client-node error, when it has one (the operator's own helper). */
+export { httpStatus as httpStatusOf } from '../operator/controller/kube.ts';
 
 /** The API server's own message (a Status object's message), else the error text. */
 export function apiMessage(err: unknown): string {
