@@ -44,5 +44,8 @@ export function apiMessage(err: unknown): string {
     const status = JSON.parse(text) as { message?: string };
     if (status.message) return status.message;
   } catch { /* not JSON */ }
-  return err instanceof Error ? err.message : String(err);
+  // fetch failed: the reason (ECONNREFUSED 127.0.0.1:6443, a certificate error...) is in the cause.
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  const detail = cause?.code ?? cause?.message;
+  return `${err instanceof Error ? err.message : String(err)}${detail ? ` (${detail}${cause?.message && cause.code ? `: ${cause.message}` : ''})` : ''}`;
 }

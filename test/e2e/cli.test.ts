@@ -78,6 +78,8 @@ describe('kubectl netcheck end to end on the local cluster', function () {
   const service = `svc/backend:${BACKEND_PORTS.http.service}`;
 
   it('run on a healthy path: exit 0, the path drawn through DNS, the ClusterIP and kube-proxy to both backends; plain when piped, live and coloured in a terminal', async () => {
+    // kubectl's own plugin discovery finds the executable on PATH.
+    expect(execFileSync('kubectl', ['plugin', 'list'], { env, encoding: 'utf8', stdio: 'pipe' })).to.include(join(work, 'bin', 'kubectl-netcheck'));
     const [piped, tty] = await Promise.all([plugin(['run', '--from', 'pod/web', '--to', service]), inTerminal(['run', '--from', 'pod/web', '--to', service])]);
     expect(piped.code, piped.stdout + piped.stderr).to.equal(0);
     expect(piped.stdout).to.not.match(ANSI);

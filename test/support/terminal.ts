@@ -30,8 +30,10 @@ export class Terminal {
   run(argv: string[], env: Record<string, string>, size = { width: 170, height: 60 }): TerminalRun {
     const session = `s${++this.sessions}`;
     const script = `${shellJoin(argv)}; echo "${EXIT_MARK}$?"; sleep 600`;
-    const envArgs = Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-    this.tmux(['new-session', '-d', '-s', session, '-x', String(size.width), '-y', String(size.height), ...envArgs, 'bash', '--norc', '--noprofile', '-c', script]);
+    // The environment is set by env -i inside the pane: tmux's own -e does not reach a command's
+    // PATH reliably (the server's environment wins), and the test must see exactly this one.
+    const command = shellJoin(['env', '-i', ...Object.entries(env).map(([key, value]) => `${key}=${value}`), 'bash', '--norc', '--noprofile', '-c', script]);
+    this.tmux(['new-session', '-d', '-s', session, '-x', String(size.width), '-y', String(size.height), command]);
     const frames: string[] = [];
     const screen = (escapes = false) => this.tmux(['capture-pane', '-p', '-J', '-S', '-200', ...(escapes ? ['-e'] : []), '-t', session]);
     return {
