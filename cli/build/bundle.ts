@@ -1,4 +1,4 @@
-// Bundles the plugin into one CommonJS file, dist/kubectl-netcheck.cjs: the npm bin (Node strips
+// Bundles the plugin into one CommonJS file, cli/dist/kubectl-netcheck.cjs: the npm bin (Node strips
 // TypeScript types only outside node_modules, so an installed package must ship JavaScript) and the
 // script a single-file executable embeds (a SEA runs one script and can require only built-in
 // modules, so every dependency has to be inside it). esbuild does both in well under a second.
@@ -7,7 +7,7 @@ import { chmodSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const BUNDLE = `${ROOT}dist/kubectl-netcheck.cjs`;
+export const BUNDLE = `${ROOT}cli/dist/kubectl-netcheck.cjs`;
 
 export async function bundle(): Promise<string> {
   const result = await build({
