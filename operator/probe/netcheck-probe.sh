@@ -41,6 +41,9 @@
 #   NETCHECK_MTU_CHECK      1 | 0 (default): measure local and path MTU with DF pings.
 #   NETCHECK_MTU_TARGET     IP to measure the path MTU to (default: the destination IP). Useful
 #                           because ClusterIPs do not answer pings; pass a backend pod IP.
+#   NETCHECK_ICMP_BLOCKED   SysctlRefused | SysctlForbidden: the operator had to start this pod
+#                           without net.ipv4.ping_group_range (admission refused it, or the kubelet
+#                           did); ping and the MTU steps then report "skipped" with that reason.
 #   NETCHECK_SERVICE_IP     node mode: ClusterIP whose KUBE-SVC rules to look up
 #                           (default: TARGET_IP).
 #   NETCHECK_RESULT_FILE    absolute path of the result document (default /dev/termination-log).
@@ -59,6 +62,12 @@
 #  - The latency of connect and UDP is measured inside the child bash, without process start-up.
 #
 # Needs a writable TMPDIR, /tmp or /dev/shm (probe results are handed over in files).
+#
+# Privileges: none, in pod mode. Probe pods run as a non-root user without capabilities (Pod Security
+# "restricted"); ping and the DF path-MTU pings use unprivileged ICMP sockets, which the kernel allows
+# to the groups in net.ipv4.ping_group_range (the pod sets that safe sysctl). Where ICMP is not
+# possible (no such group and no CAP_NET_RAW), the ICMP and MTU steps are reported "skipped" with the
+# reason, and every other probe still runs. Capture (tcpdump) and node mode need root and NET_RAW.
 #
 # Time budget: every external command runs under `timeout`; a watchdog stops any probe still running
 # after 5*NETCHECK_TIMEOUT+20 s, so a run ends within about 5*NETCHECK_TIMEOUT+25 s
@@ -113,7 +122,7 @@ readonly PARAM_NAMES=(
   NETCHECK_ENDPOINTS NETCHECK_HTTP_PATH NETCHECK_HTTP_METHOD NETCHECK_HTTP_HOST NETCHECK_HTTP_EXPECTED
   NETCHECK_TLS_VERIFY NETCHECK_DNS_TYPE NETCHECK_PING NETCHECK_MTU_CHECK NETCHECK_MTU_TARGET
   NETCHECK_SERVICE_IP NETCHECK_RESULT_FILE NETCHECK_PARAMS_FILE NETCHECK_CAPTURE_ARGV
-  NETCHECK_CAPTURE_SECONDS
+  NETCHECK_CAPTURE_SECONDS NETCHECK_ICMP_BLOCKED
 )
 readonly DEFAULT_RESULT_FILE=/dev/termination-log
 
@@ -365,7 +374,7 @@ capture_emit() {
 # Validated settings (globals, set by validate_parameters).
 MODE=pod PROTOCOL='' HOST='' TARGET_IP='' PORT='' TIMEOUT_S=5 HTTP_PATH=/ HTTP_METHOD=GET
 HTTP_HOST='' HTTP_EXPECTED='2xx,3xx' TLS_VERIFY=1 DNS_TYPE=A PING=0 MTU_CHECK=0 MTU_TARGET=''
-SERVICE_IP='' RESULT_FILE=$DEFAULT_RESULT_FILE RESULT_FILE_OK=1
+SERVICE_IP='' RESULT_FILE=$DEFAULT_RESULT_FILE RESULT_FILE_OK=1 ICMP_BLOCKED=''
 ENDPOINT_IPS=() ENDPOINT_PORTS=()
 INVALID=0
 
@@ -493,6 +502,13 @@ validate_parameters() {
   if param_set NETCHECK_MTU_TARGET; then
     v=${P[NETCHECK_MTU_TARGET]}
     if is_ip "$v"; then MTU_TARGET=$v; else refuse NETCHECK_MTU_TARGET 'must be an IPv4 or IPv6 address'; fi
+  fi
+
+  if param_set NETCHECK_ICMP_BLOCKED; then
+    case ${P[NETCHECK_ICMP_BLOCKED]} in
+      SysctlRefused|SysctlForbidden) ICMP_BLOCKED=${P[NETCHECK_ICMP_BLOCKED]} ;;
+      *) refuse NETCHECK_ICMP_BLOCKED 'must be SysctlRefused or SysctlForbidden' ;;
+    esac
   fi
 
   if param_set NETCHECK_SERVICE_IP; then
@@ -879,13 +895,57 @@ http_code_expected() { # code
   return 1
 }
 
-probe_icmp() { # ip
-  local ip=$1 out rc
-  if ! have ping; then
-    jq -cn --arg ip "$ip" '{ip: $ip, status: "error", sent: 0, received: 0, lossPct: 100, rtt: null, err: "ping not found"}'
+# ICMP without privileges. ping opens an ICMP datagram socket, which needs no capability when one of
+# the process's groups is in net.ipv4.ping_group_range, or else a raw socket (CAP_NET_RAW). Sets
+# PING_BIN, or ICMP_UNAVAILABLE to the reason why neither is possible here.
+PING_BIN='' ICMP_UNAVAILABLE=''
+icmp_setup() {
+  case $ICMP_BLOCKED in
+    SysctlRefused) ICMP_UNAVAILABLE="ICMP unavailable: the cluster refused the probe pod's net.ipv4.ping_group_range sysctl, which unprivileged ping needs"; return 0 ;;
+    SysctlForbidden) ICMP_UNAVAILABLE="ICMP unavailable: the kubelet refused the probe pod's net.ipv4.ping_group_range sysctl (SysctlForbidden), which unprivileged ping needs"; return 0 ;;
+  esac
+  if ! have ping; then ICMP_UNAVAILABLE='ICMP unavailable: ping not found in the probe image'; return 0; fi
+  if ! has_net_raw && ! in_ping_group_range; then
+    local range
+    range=$(tr -s '\t ' ' ' < /proc/sys/net/ipv4/ping_group_range 2>/dev/null)
+    ICMP_UNAVAILABLE="ICMP unavailable: no CAP_NET_RAW, and no group of the probe ($(id -G 2>/dev/null)) is in net.ipv4.ping_group_range (${range:-unreadable})"
     return 0
   fi
-  out=$(timeout -k 1 $(( TIMEOUT_S + 2 )) ping -n -c "$PING_COUNT" -i 0.2 -W "$TIMEOUT_S" -w "$(( TIMEOUT_S + 1 ))" -- "$ip" 2>&1)
+  PING_BIN=$(command -v ping)
+  # A ping with file capabilities (Debian sets cap_net_raw=ep on it) cannot even be executed in a
+  # container whose bounding set lacks NET_RAW: execve fails with EPERM (exit 126). An ICMP socket
+  # needs no capability, so run a copy of it, which carries none.
+  "$PING_BIN" -V >/dev/null 2>&1
+  (( $? == 126 )) || return 0
+  if cp -- "$PING_BIN" "$WORK/ping" 2>/dev/null && "$WORK/ping" -V >/dev/null 2>&1; then PING_BIN=$WORK/ping
+  else ICMP_UNAVAILABLE='ICMP unavailable: ping has file capabilities this container may not hold, and a copy of it cannot be executed here'; fi
+}
+
+has_net_raw() { # CAP_NET_RAW (bit 13) in this process's effective set
+  local key value
+  while read -r key value; do
+    [[ $key == CapEff: && $value =~ ^[0-9a-f]{16}$ ]] && { (( (16#$value >> 13) & 1 )); return; }
+  done < /proc/self/status
+  return 1
+}
+
+in_ping_group_range() {
+  local lo hi gid
+  read -r lo hi < /proc/sys/net/ipv4/ping_group_range 2>/dev/null || return 1
+  [[ $lo =~ ^[0-9]+$ && $hi =~ ^[0-9]+$ ]] || return 1
+  for gid in $(id -G 2>/dev/null); do
+    [[ $gid =~ ^[0-9]+$ ]] && (( gid >= lo && gid <= hi )) && return 0
+  done
+  return 1
+}
+
+# The section of a step that needs ICMP and cannot have it.
+icmp_unavailable_json() { jq -cn --arg err "$ICMP_UNAVAILABLE" '{status: "skipped", err: $err}'; }
+
+probe_icmp() { # ip
+  local ip=$1 out rc
+  if [[ -n $ICMP_UNAVAILABLE ]]; then icmp_unavailable_json; return 0; fi
+  out=$(timeout -k 1 $(( TIMEOUT_S + 2 )) "$PING_BIN" -n -c "$PING_COUNT" -i 0.2 -W "$TIMEOUT_S" -w "$(( TIMEOUT_S + 1 ))" -- "$ip" 2>&1)
   rc=$?
   local sent=0 received=0 errors=0 loss=100 rmin='' ravg='' rmax='' line unreach='' err=''
   while IFS= read -r line; do
@@ -918,7 +978,7 @@ probe_icmp() { # ip
 df_ping() { # ip packet_size header_bytes
   local payload=$(( $2 - $3 )) out rc
   DF_MTU=0 DF_ERR=''
-  out=$(timeout -k 1 $(( MTU_PING_WAIT_S + 2 )) ping -n -M "do" -c 1 -W "$MTU_PING_WAIT_S" -s "$payload" -- "$1" 2>&1)
+  out=$(timeout -k 1 $(( MTU_PING_WAIT_S + 2 )) "$PING_BIN" -n -M "do" -c 1 -W "$MTU_PING_WAIT_S" -s "$payload" -- "$1" 2>&1)
   rc=$?
   MTU_PINGS=$(( MTU_PINGS + 1 ))
   if [[ $out =~ (mtu\ =\ |mtu=)([0-9]+) ]]; then DF_RESULT=frag; DF_MTU=${BASH_REMATCH[2]}
@@ -937,6 +997,7 @@ df_ping() { # ip packet_size header_bytes
 # silently above some size are a black hole, located by bisection.
 probe_mtu() { # ip
   local ip=$1 iface='' local_mtu=0 header=28 line
+  if [[ -n $ICMP_UNAVAILABLE ]]; then icmp_unavailable_json; return 0; fi
   MTU_PINGS=0
   is_ipv6 "$ip" && header=48
   local route
@@ -949,7 +1010,6 @@ probe_mtu() { # ip
   local status='' path=0 largest_ok=0 smallest_lost=0 frag_seen=0 err=''
   now_ms; local deadline=$(( NOW_MS + MTU_PROBE_BUDGET_S * 1000 ))
   if (( local_mtu == 0 )); then status=error; err=$(short_text "no route to the target: $route")
-  elif ! have ping; then status=error; err='ping not found'
   else
     df_ping "$ip" "$MTU_SMALL_PACKET" "$header"
     if [[ $DF_RESULT != ok ]]; then
@@ -1275,6 +1335,7 @@ main() {
   fi
   local tool
   for tool in timeout ip; do have "$tool" || add_error "$E_TOOL" '' '' "$tool not found"; done
+  (( PING || MTU_CHECK )) && icmp_setup
   capture_start
   run_probes
   capture_stop
