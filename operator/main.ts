@@ -2,11 +2,14 @@
 //   node operator/main.ts [--namespaces=a,b] [--workers=4] [--log-level=info] [--metrics-port=8080]
 //                         [--leader-elect] [--operator-namespace=netcheck-system]
 //                         [--node-source-namespaces=netcheck-system] [--probe-image=IMAGE]
+//                         [--allowed-probe-images=IMAGE,...] [--probe-toleration-keys=KEY,...|*]
+//                         [--probe-tolerate-all-taints] [--probe-max-cpu=500m] [--probe-max-memory=256Mi]
 // Every flag has an environment variable twin (WATCH_NAMESPACES, WORKERS, LOG_LEVEL, METRICS_PORT,
-// LEADER_ELECT, POD_NAMESPACE, NODE_SOURCE_NAMESPACES, PROBE_IMAGE). The kubeconfig is the in-cluster
-// service account when running in a pod, else $KUBECONFIG or ~/.kube/config.
+// LEADER_ELECT, POD_NAMESPACE, NODE_SOURCE_NAMESPACES, PROBE_IMAGE, ALLOWED_PROBE_IMAGES,
+// PROBE_TOLERATION_KEYS, PROBE_TOLERATE_ALL_TAINTS, PROBE_MAX_CPU, PROBE_MAX_MEMORY). The kubeconfig is
+// the in-cluster service account when running in a pod, else $KUBECONFIG or ~/.kube/config.
 import { hostname } from 'node:os';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_PROBE_IMAGE } from './api/defaults.ts';
 import { shareConnections } from './controller/connections.ts';
 import { LeaderElector } from './controller/leader.ts';
@@ -15,6 +18,7 @@ import { ControllerMetrics } from './controller/metrics.ts';
 import { createDiagnose } from './diagnosis/index.ts';
 import { createLogger } from './log.ts';
 import { PodProbeStage } from './probe/pods.ts';
+import { parseQuantity, type ProbePolicy } from './probe/policy.ts';
 
 export interface OperatorConfig {
   namespaces: string[];
@@ -25,6 +29,7 @@ export interface OperatorConfig {
   operatorNamespace: string;
   nodeSourceNamespaces: string[];
   probeImage: string;
+  probePolicy: ProbePolicy;
 }
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
@@ -34,7 +39,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     if (!m) throw new Error(`unknown argument ${JSON.stringify(arg)}; flags look like --name=value`);
     flags.set(m[1]!, m[2] ?? 'true');
   }
-  const known = ['namespaces', 'workers', 'log-level', 'metrics-port', 'leader-elect', 'operator-namespace', 'node-source-namespaces', 'probe-image'];
+  const known = ['namespaces', 'workers', 'log-level', 'metrics-port', 'leader-elect', 'operator-namespace', 'node-source-namespaces', 'probe-image',
+    'allowed-probe-images', 'probe-toleration-keys', 'probe-tolerate-all-taints', 'probe-max-cpu', 'probe-max-memory'];
   for (const name of flags.keys()) if (!known.includes(name)) throw new Error(`unknown flag --${name}; known: ${known.map((k) => `--${k}`).join(' ')}`);
   const get = (flag: string, variable: string, fallback: string) => flags.get(flag) ?? env[variable] ?? fallback;
   const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
@@ -43,7 +49,22 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
     return n;
   };
+  const quantity = (flag: string, variable: string, fallback: string) => {
+    const text = get(flag, variable, fallback);
+    if (parseQuantity(text) === undefined) throw new Error(`--${flag} must be a resource quantity such as 500m or 256Mi, got ${JSON.stringify(text)}`);
+    return text;
+  };
   const operatorNamespace = get('operator-namespace', 'POD_NAMESPACE', 'netcheck-system');
+  const probeImage = get('probe-image', 'PROBE_IMAGE', DEFAULT_PROBE_IMAGE);
+  const probePolicy: ProbePolicy = {
+    image: probeImage,
+    // By default the operator runs only its own image: a check's author must not pick the code the probe runs.
+    allowedImages: list(get('allowed-probe-images', 'ALLOWED_PROBE_IMAGES', probeImage)),
+    tolerationKeys: list(get('probe-toleration-keys', 'PROBE_TOLERATION_KEYS', '*')),
+    tolerateAllTaints: get('probe-tolerate-all-taints', 'PROBE_TOLERATE_ALL_TAINTS', 'false') === 'true',
+    maxCpu: quantity('probe-max-cpu', 'PROBE_MAX_CPU', '500m'),
+    maxMemory: quantity('probe-max-memory', 'PROBE_MAX_MEMORY', '256Mi'),
+  };
   return {
     namespaces: list(get('namespaces', 'WATCH_NAMESPACES', '')),
     workers: integer(get('workers', 'WORKERS', '4'), 'workers', 1, 64),
@@ -52,7 +73,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     leaderElect: get('leader-elect', 'LEADER_ELECT', 'false') === 'true',
     operatorNamespace,
     nodeSourceNamespaces: list(get('node-source-namespaces', 'NODE_SOURCE_NAMESPACES', operatorNamespace)),
-    probeImage: get('probe-image', 'PROBE_IMAGE', DEFAULT_PROBE_IMAGE),
+    probeImage,
+    probePolicy,
   };
 }
 
@@ -77,7 +99,12 @@ async function main(): Promise<void> {
     namespaces: config.namespaces,
     workers: config.workers,
     nodeSourceNamespaces: config.nodeSourceNamespaces,
-    stage: new PodProbeStage({ core: kubeConfig.makeApiClient(CoreV1Api), operatorNamespace: config.operatorNamespace, defaultImage: config.probeImage }),
+    operatorNamespace: config.operatorNamespace,
+    probePolicy: config.probePolicy,
+    stage: new PodProbeStage({
+      core: kubeConfig.makeApiClient(CoreV1Api), crds: kubeConfig.makeApiClient(ApiextensionsV1Api),
+      operatorNamespace: config.operatorNamespace, policy: config.probePolicy,
+    }),
     diagnose: createDiagnose(kubeConfig, { probeImage: config.probeImage }),
   });
 

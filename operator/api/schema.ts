@@ -60,6 +60,9 @@ export const CRON_5_FIELDS = '^\\s*[0-9A-Za-z*?,/-]+(\\s+[0-9A-Za-z*?,/-]+){4}\\
 export const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
 export const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$';
 
+/** A node capture runs tcpdump on the host: headers only (the default snapLength). */
+export const NODE_CAPTURE_MAX_SNAPLENGTH = 128;
+
 const str = (description: string, extra: Partial<JSONSchema> = {}): JSONSchema => ({ type: 'string', description, ...extra });
 const int = (description: string, extra: Partial<JSONSchema> = {}): JSONSchema => ({ type: 'integer', description, ...extra });
 const bool = (description: string): JSONSchema => ({ type: 'boolean', description });
@@ -198,7 +201,7 @@ const captureSchema = named('CaptureSpec', {
 
 const tolerationSchema = named('Toleration', {
   type: 'object',
-  description: 'A toleration for the probe pod (see the Pod API).',
+  description: 'A toleration for the probe pod (see the Pod API). The operator allows only the taint keys its admin configured (an empty key, which tolerates every taint, only when allowed).',
   properties: {
     key: str('The taint key the toleration applies to; empty with Exists matches all taints.', { maxLength: 317 }),
     operator: str('Exists or Equal (default).', { enum: ['Exists', 'Equal'] }),
@@ -206,16 +209,26 @@ const tolerationSchema = named('Toleration', {
     effect: str('The taint effect to match; empty matches all.', { enum: ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] }),
     tolerationSeconds: int('For NoExecute: how long the pod stays bound after the taint appears.', { minimum: 0 }),
   },
+  'x-kubernetes-validations': [
+    { rule: "!has(self.key) || self.key == '' || self.key.matches(r'" + LABEL_KEY + "')", message: 'spec.probe.tolerations[].key: must be a valid taint key (an optional DNS prefix, then a name of at most 63 characters)', fieldPath: '.key' },
+    { rule: "(has(self.key) && self.key != '') || (has(self.operator) && self.operator == 'Exists')", message: 'spec.probe.tolerations[]: a toleration without a key must use operator Exists', fieldPath: '.operator' },
+  ],
 });
 
-const quantityMap = (description: string): JSONSchema => ({
+const QUANTITY_PATTERN = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+const quantity = (description: string): JSONSchema => ({
+  'x-kubernetes-int-or-string': true,
+  description,
+  allOf: [{ maxLength: 64, pattern: QUANTITY_PATTERN }],
+  'x-kubernetes-validations': [{ rule: 'type(self) == int || isQuantity(self)', message: 'must be a resource quantity such as 100m or 64Mi' }],
+});
+// cpu and memory only: a probe has no use for GPUs or other extended resources.
+const cpuMemory = (description: string): JSONSchema => ({
   type: 'object',
   description,
-  maxProperties: 8,
-  additionalProperties: {
-    'x-kubernetes-int-or-string': true,
-    allOf: [{ maxLength: 64, pattern: '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$' }],
-    'x-kubernetes-validations': [{ rule: 'type(self) == int || isQuantity(self)', message: 'must be a resource quantity such as 100m or 64Mi' }],
+  properties: {
+    cpu: quantity('CPU, e.g. 10m; at most what the operator allows (default cap 500m).'),
+    memory: quantity('Memory, e.g. 64Mi; at most what the operator allows (default cap 256Mi).'),
   },
 });
 
@@ -223,14 +236,14 @@ const probeSchema = named('ProbeSpec', {
   type: 'object',
   description: 'The probe pod.',
   properties: {
-    image: str('The probe image. Defaults to the operator\'s pinned nicolaka/netshoot tag.', { minLength: 1, maxLength: 512, pattern: '^[^\\s]+$' }),
+    image: str('The probe image. Defaults to the operator\'s own (pinned) probe image; another one only if the operator\'s admin allows it (--allowed-probe-images), else the check is Stalled with ProbeImageNotAllowed. Node probes, destination captures and reproduce commands always use the operator\'s image.', { minLength: 1, maxLength: 512, pattern: '^[^\\s]+$' }),
     imagePullPolicy: str('Defaults to IfNotPresent.', { enum: ['Always', 'IfNotPresent', 'Never'] }),
     resources: named('ProbeResources', {
       type: 'object',
       description: 'Requests and limits for the probe container; small defaults apply.',
       properties: {
-        requests: quantityMap('Minimum resources, e.g. cpu: 10m, memory: 16Mi.'),
-        limits: quantityMap('Maximum resources, e.g. cpu: 200m, memory: 64Mi.'),
+        requests: cpuMemory('Minimum resources; defaults cpu: 10m, memory: 16Mi.'),
+        limits: cpuMemory('Maximum resources; defaults cpu: 200m, memory: 64Mi.'),
       },
     }),
     tolerations: { type: 'array', description: 'Tolerations so the probe pod can run on tainted nodes.', maxItems: 20, items: tolerationSchema },
@@ -263,6 +276,8 @@ const specSchema = named('NetworkCheckSpec', {
     { rule: '!has(self.timeZone) || has(self.schedule)', message: 'spec.timeZone: only valid with spec.schedule', fieldPath: '.timeZone' },
     { rule: "!has(self.source.node) || self.expect != 'Blocked'", message: 'spec.expect: Blocked asserts a NetworkPolicy, which never applies to a node source', fieldPath: '.expect' },
     { rule: '!has(self.capture) || !has(self.capture.destination) || !self.capture.destination || !has(self.schedule)', message: 'spec.capture.destination: each run adds an ephemeral container to the destination pod, which Kubernetes never removes; not allowed with spec.schedule', fieldPath: '.capture.destination' },
+    { rule: "!has(self.source.via) || self.source.via != 'Ephemeral' || !has(self.schedule)", message: 'spec.source.via: Ephemeral adds a container to the source pod on every run, which Kubernetes never removes; not allowed with spec.schedule (use Clone)', fieldPath: '.source.via' },
+    { rule: '!has(self.source.node) || !has(self.capture) || !has(self.capture.snapLength) || self.capture.snapLength <= ' + NODE_CAPTURE_MAX_SNAPLENGTH, message: 'spec.capture.snapLength: a node capture sees the host\'s traffic, so it keeps headers only: at most ' + NODE_CAPTURE_MAX_SNAPLENGTH + ' bytes', fieldPath: '.capture.snapLength' },
   ],
 });
 

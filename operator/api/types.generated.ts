@@ -88,10 +88,20 @@ export interface CaptureSpec {
 }
 
 export interface ProbeResources {
-  /** Minimum resources, e.g. cpu: 10m, memory: 16Mi. */
-  requests?: Record<string, number | string>;
-  /** Maximum resources, e.g. cpu: 200m, memory: 64Mi. */
-  limits?: Record<string, number | string>;
+  /** Minimum resources; defaults cpu: 10m, memory: 16Mi. */
+  requests?: {
+    /** CPU, e.g. 10m; at most what the operator allows (default cap 500m). */
+    cpu?: number | string;
+    /** Memory, e.g. 64Mi; at most what the operator allows (default cap 256Mi). */
+    memory?: number | string;
+  };
+  /** Maximum resources; defaults cpu: 200m, memory: 64Mi. */
+  limits?: {
+    /** CPU, e.g. 10m; at most what the operator allows (default cap 500m). */
+    cpu?: number | string;
+    /** Memory, e.g. 64Mi; at most what the operator allows (default cap 256Mi). */
+    memory?: number | string;
+  };
 }
 
 export interface Toleration {
@@ -108,7 +118,7 @@ export interface Toleration {
 }
 
 export interface ProbeSpec {
-  /** The probe image. Defaults to the operator's pinned nicolaka/netshoot tag. */
+  /** The probe image. Defaults to the operator's own (pinned) probe image; another one only if the operator's admin allows it (--allowed-probe-images), else the check is Stalled with ProbeImageNotAllowed. Node probes, destination captures and reproduce commands always use the operator's image. */
   image?: string;
   /** Defaults to IfNotPresent. */
   imagePullPolicy?: "Always" | "IfNotPresent" | "Never";

@@ -1,7 +1,7 @@
 // Kubernetes API access for the controller: informer list functions, the status writer and events.
 import {
   CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
-  type KubeConfig, type V1Pod, type V1Secret, type V1Service,
+  type KubeConfig, type V1Namespace, type V1Pod, type V1Secret, type V1Service,
 } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../api/defaults.ts';
 import { GROUP, KIND, PLURAL, VERSION } from '../api/schema.ts';
@@ -51,6 +51,17 @@ export class KubeClients {
       path: namespace ? `/api/v1/namespaces/${namespace}/pods` : '/api/v1/pods',
       list: async () => {
         const body = namespace ? await this.core.listNamespacedPod({ namespace }) : await this.core.listPodForAllNamespaces();
+        return { items: body.items, resourceVersion: body.metadata?.resourceVersion ?? '' };
+      },
+    };
+  }
+
+  /** Namespaces (cluster-scoped): their Pod Security labels decide what a probe pod may be. */
+  namespaceSource(): { path: string; list: () => Promise<ListResult<V1Namespace>> } {
+    return {
+      path: '/api/v1/namespaces',
+      list: async () => {
+        const body = await this.core.listNamespace();
         return { items: body.items, resourceVersion: body.metadata?.resourceVersion ?? '' };
       },
     };

@@ -1,11 +1,15 @@
 // Wires informers, the work queue and workers around the reconciler, and serves health and metrics.
 import { createServer, type Server } from 'node:http';
-import type { KubeConfig, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { KubeConfig, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 import type { NetworkCheck } from '../api/types.generated.ts';
 import { LABEL_CHECK } from '../api/defaults.ts';
 import type { Diagnose } from '../diagnosis/verdict.ts';
 import type { ProbeStage } from '../probe/stage.ts';
+import type { ProbePolicy } from '../probe/policy.ts';
+import { ENFORCE_LABEL } from '../probe/podsecurity.ts';
+import { GuardReason } from '../probe/guards.ts';
+import { LABEL_CHECK_NAMESPACE } from '../probe/template.ts';
 import { realClock, type Clock } from './clock.ts';
 import { Informer, errorText, objectKey, type EventType } from './informer.ts';
 import { EventRecorder, KubeClients, SecretCaptureStore, StatusPatcher, isConflict } from './kube.ts';
@@ -23,10 +27,16 @@ export interface ManagerOptions {
   workers?: number;
   clock?: Clock;
   nodeSourceNamespaces?: string[];
+  /** Where node probes run; its probe pods are watched even when `namespaces` does not name it. */
+  operatorNamespace?: string;
+  /** What checks may ask of their probe pods (image allowlist, tolerations, resource caps). */
+  probePolicy?: ProbePolicy;
   stallTimeoutMs?: number;
   resyncMs?: number;
   metrics?: ControllerMetrics;
 }
+
+const CLONE_SERVED_BY_SERVICE: string = GuardReason.CloneServedByService;
 
 export const ManagerMessage = {
   Started: 'Started controller',
@@ -44,6 +54,7 @@ export class Manager {
   private readonly checkInformers: Informer<NetworkCheck>[] = [];
   private readonly podInformers: Informer<V1Pod>[] = [];
   private readonly serviceInformers: Informer<V1Service>[] = [];
+  private readonly namespaceInformer: Informer<V1Namespace>;
   private readonly o: ManagerOptions;
   private readonly clients: KubeClients;
   private workers: Promise<void>[] = [];
@@ -60,20 +71,29 @@ export class Manager {
     const informerOptions = {
       clock, stallTimeoutMs: options.stallTimeoutMs, resyncMs: options.resyncMs,
     };
+    const restarts = (informer: string) => (cause: string) => this.metrics.watchRestarts.inc({ informer, cause });
     for (const ns of namespaces) {
       const checks = this.clients.checkSource(ns);
       const pods = this.clients.podSource(ns);
       const services = this.clients.serviceSource(ns);
-      const restarts = (informer: string) => (cause: string) => this.metrics.watchRestarts.inc({ informer, cause });
       this.checkInformers.push(new Informer('networkchecks', options.kubeConfig, checks.path, checks.list, options.log, { ...informerOptions, onRestart: restarts('networkchecks') }));
       this.podInformers.push(new Informer('pods', options.kubeConfig, pods.path, pods.list, options.log, { ...informerOptions, onRestart: restarts('pods') }));
       this.serviceInformers.push(new Informer('services', options.kubeConfig, services.path, services.list, options.log, { ...informerOptions, onRestart: restarts('services') }));
     }
+    // Node probe pods live in the operator namespace: watch it too when only some namespaces are watched.
+    if (options.operatorNamespace && options.namespaces?.length && !options.namespaces.includes(options.operatorNamespace)) {
+      const pods = this.clients.podSource(options.operatorNamespace);
+      this.podInformers.push(new Informer('pods', options.kubeConfig, pods.path, pods.list, options.log, { ...informerOptions, onRestart: restarts('pods') }));
+    }
+    const namespaceSource = this.clients.namespaceSource();
+    this.namespaceInformer = new Informer('namespaces', options.kubeConfig, namespaceSource.path, namespaceSource.list, options.log, { ...informerOptions, onRestart: restarts('namespaces') });
     const caches: Caches = {
       check: (key) => this.firstOf(this.checkInformers, key),
       pod: (namespace, name) => this.firstOf(this.podInformers, `${namespace}/${name}`),
       pods: (namespace) => this.podInformers.flatMap((i) => i.values()).filter((p) => p.metadata?.namespace === namespace),
       service: (namespace, name) => this.firstOf(this.serviceInformers, `${namespace}/${name}`),
+      services: (namespace) => this.serviceInformers.flatMap((i) => i.values()).filter((s) => s.metadata?.namespace === namespace),
+      namespace: (name) => this.namespaceInformer.get(name),
     };
     const counted = {
       writeStatus: async (check: NetworkCheck, status: NetworkCheck['status']) => {
@@ -86,6 +106,8 @@ export class Manager {
       caches, writer: counted, stage: options.stage, diagnose: options.diagnose, clock, log: options.log,
       events: new EventRecorder(this.clients.core, (err) => options.log.warn('Failed to record event', { error: errorText(err) })),
       nodeSourceNamespaces: new Set(options.nodeSourceNamespaces ?? []),
+      operatorNamespace: options.operatorNamespace,
+      ...(options.probePolicy ? { probePolicy: options.probePolicy } : {}),
       observer: this.metrics,
       captureStore: new SecretCaptureStore(this.clients.core),
     });
@@ -93,6 +115,8 @@ export class Manager {
       informer.on((type, check) => {
         if (type === 'delete') {
           void this.metrics.forgetCheck(check.metadata?.namespace ?? '', check.metadata?.name ?? '');
+          // Its node probe pods have no owner to be collected with: the reconcile of the gone check deletes them.
+          if (check.spec?.source?.node) this.queue.add(objectKey(check));
           return;
         }
         // The gauges follow the stored status, including right after a restart (the initial list).
@@ -102,6 +126,20 @@ export class Manager {
     }
     for (const informer of this.podInformers) informer.on((type, pod, old) => this.onPod(type, pod, old));
     for (const informer of this.serviceInformers) informer.on((type, service) => this.onService(type, service));
+    this.namespaceInformer.on((type, namespace, old) => this.onNamespace(type, namespace, old));
+  }
+
+  private allInformers() {
+    return [...this.checkInformers, ...this.podInformers, ...this.serviceInformers, this.namespaceInformer];
+  }
+
+  /** A namespace's Pod Security label decides whether its checks' probes may capture: re-evaluate them. */
+  private onNamespace(type: EventType, namespace: V1Namespace, old?: V1Namespace): void {
+    if (type !== 'update' || old?.metadata?.labels?.[ENFORCE_LABEL] === namespace.metadata?.labels?.[ENFORCE_LABEL]) return;
+    const name = namespace.metadata?.name;
+    for (const check of this.allChecks()) {
+      if (check.metadata?.namespace === name || (name === this.o.operatorNamespace && check.spec.source.node)) this.queue.add(objectKey(check));
+    }
   }
 
   private firstOf<T extends { metadata?: { name?: string } }>(informers: Informer<T & import('@kubernetes/client-node').KubernetesObject>[], key: string): T | undefined {
@@ -119,7 +157,13 @@ export class Manager {
     if (type === 'resync') return;
     const namespace = pod.metadata?.namespace;
     const owner = pod.metadata?.labels?.[LABEL_CHECK];
-    if (owner) { this.queue.add(`${namespace}/${owner}`); return; }
+    if (owner) {
+      // A node probe runs in the operator namespace for a check elsewhere (named by its label there
+      // only: a label in a tenant's namespace cannot point at another tenant's check).
+      const checkNamespace = namespace === this.o.operatorNamespace ? (pod.metadata?.labels?.[LABEL_CHECK_NAMESPACE] ?? namespace) : namespace;
+      this.queue.add(`${checkNamespace}/${owner}`);
+      return;
+    }
     // Only changes that can alter a check's view of the pod: existence, phase, IP, labels.
     if (type === 'update' && old && old.status?.phase === pod.status?.phase && old.status?.podIP === pod.status?.podIP &&
       JSON.stringify(old.metadata?.labels) === JSON.stringify(pod.metadata?.labels)) return;
@@ -143,17 +187,18 @@ export class Manager {
     if (type === 'resync') return;
     for (const check of this.allChecks()) {
       const dst = check.spec.destination;
-      if (dst.service === service.metadata?.name && (dst.namespace ?? check.metadata?.namespace) === service.metadata?.namespace) {
-        this.queue.add(objectKey(check));
-      }
+      const destination = dst.service === service.metadata?.name && (dst.namespace ?? check.metadata?.namespace) === service.metadata?.namespace;
+      // A check refused because a Service of its namespace would serve its clone may run once that changes.
+      const refusedByService = check.status?.reason === CLONE_SERVED_BY_SERVICE && check.metadata?.namespace === service.metadata?.namespace;
+      if (destination || refusedByService) this.queue.add(objectKey(check));
     }
   }
 
   async start(): Promise<void> {
     this.started = true;
     // Pods and Services first, so that the first reconciles see a filled cache.
-    await Promise.all([...this.podInformers, ...this.serviceInformers].map((i) => i.start()));
-    await Promise.all([...this.podInformers, ...this.serviceInformers].map((i) => i.waitForSync()));
+    await Promise.all([...this.podInformers, ...this.serviceInformers, this.namespaceInformer].map((i) => i.start()));
+    await Promise.all([...this.podInformers, ...this.serviceInformers, this.namespaceInformer].map((i) => i.waitForSync()));
     await Promise.all(this.checkInformers.map((i) => i.start()));
     const workers = this.o.workers ?? 4;
     this.workers = Array.from({ length: workers }, () => this.worker());
@@ -193,15 +238,15 @@ export class Manager {
 
   /** Healthy while every watch is alive (the stall watchdog has not given up on one). */
   healthy(): boolean {
-    return [...this.checkInformers, ...this.podInformers, ...this.serviceInformers].every((i) => i.healthy());
+    return this.allInformers().every((i) => i.healthy());
   }
 
   ready(): boolean {
-    return this.started && [...this.checkInformers, ...this.podInformers, ...this.serviceInformers].every((i) => i.hasSynced());
+    return this.started && this.allInformers().every((i) => i.hasSynced());
   }
 
   async waitForSync(): Promise<void> {
-    await Promise.all([...this.checkInformers, ...this.podInformers, ...this.serviceInformers].map((i) => i.waitForSync()));
+    await Promise.all(this.allInformers().map((i) => i.waitForSync()));
   }
 
   /** Graceful stop: no new work, in-flight reconciles finish, then the watches close. */
@@ -209,7 +254,7 @@ export class Manager {
     this.o.log.info(ManagerMessage.Stopping, { controller: 'networkcheck', inFlight: this.queue.inFlight() });
     this.queue.shutDown();
     await Promise.all(this.workers);
-    for (const informer of [...this.checkInformers, ...this.podInformers, ...this.serviceInformers]) informer.stop();
+    for (const informer of this.allInformers()) informer.stop();
     this.o.log.info(ManagerMessage.Stopped, { controller: 'networkcheck' });
   }
 }

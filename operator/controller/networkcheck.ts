@@ -7,13 +7,13 @@
 //      create after a restart is an AlreadyExists, not a duplicate run);
 //   3. while lastRun has no completionTime, every reconcile observes the run's pods by label;
 //   4. when they finish, the verdict and history are written, then the pods are deleted.
-import type { V1LabelSelector, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1LabelSelector, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 import {
   ConditionType, Reason, Result, mergeConditions, notReady, notReconciling, notStalled, ready, reconciling, rfc3339, stalled,
   type DesiredCondition, type ResultName,
 } from '../api/conditions.ts';
-import { ANNOTATION_RUN_NOW, describeTarget, isProbePod, withDefaults, type ResolvedSpec } from '../api/defaults.ts';
+import { ANNOTATION_RUN_NOW, LABEL_CHECK, describeTarget, isProbePod, withDefaults, type ResolvedSpec } from '../api/defaults.ts';
 import type { HistoryEntry, NetworkCheck, NetworkCheckStatus, RunRecord } from '../api/types.generated.ts';
 import type { Diagnose, Verdict } from '../diagnosis/verdict.ts';
 import { matchesLabelSelector } from '../diagnosis/labels.ts';
@@ -27,6 +27,10 @@ import { statusEqual } from './status.ts';
 import { planCapture, pruneCaptureSecrets, type CaptureStore } from './capture.ts';
 import { captureEnabled, destinationCaptureTargets } from '../probe/capture.ts';
 import { validateUserFilter } from '../capture/filter.ts';
+import { runGuardRefusal } from '../probe/guards.ts';
+import { podSecurityRefusal } from '../probe/podsecurity.ts';
+import { defaultProbePolicy, probeSpecRefusal, type ProbePolicy } from '../probe/policy.ts';
+import { LABEL_CHECK_NAMESPACE, cloneLabels } from '../probe/template.ts';
 
 export interface ReconcileResult { requeueAfterMs?: number }
 
@@ -36,6 +40,10 @@ export interface Caches {
   pod(namespace: string, name: string): V1Pod | undefined;
   pods(namespace: string): V1Pod[];
   service(namespace: string, name: string): V1Service | undefined;
+  /** The Services of a namespace (a clone must not be served by one that publishes not-ready pods). */
+  services?(namespace: string): V1Service[];
+  /** A namespace, for its Pod Security labels; undefined when unknown. */
+  namespace?(name: string): V1Namespace | undefined;
 }
 
 export interface StatusWriter {
@@ -65,6 +73,10 @@ export interface ReconcilerOptions {
   captureStore?: CaptureStore;
   /** Namespaces whose checks may use a node source (node probes are privileged). */
   nodeSourceNamespaces: Set<string>;
+  /** Where node probes run (its Pod Security level decides whether they can). */
+  operatorNamespace?: string;
+  /** What checks may ask of their probe pods (image allowlist, tolerations, resource caps). */
+  probePolicy?: ProbePolicy;
   /** How often to look at a run in flight when no pod event arrives. */
   runPollMs?: number;
   /** Give up on a run this long after its deadline: the probe pod never reported. */
@@ -86,18 +98,18 @@ type Observation =
   | { kind: 'stalled'; reason: string; message: string };
 
 export class NetworkCheckReconciler {
-  private readonly o: Required<Omit<ReconcilerOptions, 'events' | 'observer' | 'captureStore'>> & Pick<ReconcilerOptions, 'events' | 'observer' | 'captureStore'>;
+  private readonly o: Required<Omit<ReconcilerOptions, 'events' | 'observer' | 'captureStore' | 'operatorNamespace'>> & Pick<ReconcilerOptions, 'events' | 'observer' | 'captureStore' | 'operatorNamespace'>;
 
   constructor(options: ReconcilerOptions) {
-    this.o = { runPollMs: 2_000, runGraceMs: 30_000, ...options };
+    this.o = { runPollMs: 2_000, runGraceMs: 30_000, probePolicy: defaultProbePolicy(), ...options };
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const { caches, clock } = this.o;
-    // 1. Load the check from the cache; a deleted check needs nothing: its probe pods carry an
-    //    ownerReference and the garbage collector removes them.
+    // 1. Load the check from the cache. A deleted check's probe pods carry an ownerReference and the
+    //    garbage collector removes them; its node probes (operator namespace) cannot, so they go here.
     const check = caches.check(key);
-    if (!check || check.metadata?.deletionTimestamp) return {};
+    if (!check || check.metadata?.deletionTimestamp) return this.forgetNodeProbes(key);
     const generation = check.metadata?.generation ?? 0;
     const spec = withDefaults(check);
     const now = new Date(clock.now());
@@ -130,8 +142,19 @@ export class NetworkCheckReconciler {
       });
     }
 
-    // 5. Start a run when one is due; record it before creating anything.
-    if (plan.start) return this.startRun(check, spec, status, plan, observed.targets, now);
+    // 5. Start a run when one is due, unless it would touch the pods it found unsafely; record it
+    //    before creating anything.
+    if (plan.start) {
+      const unsafe = runGuardRefusal({ spec, namespace: check.metadata?.namespace ?? '', sourcePods: observed.targets.sourcePods, services: caches.services?.(check.metadata?.namespace ?? '') ?? [], cloneLabels });
+      if (unsafe) {
+        return this.finish(check, status, now, {
+          result: Result.Error, reason: unsafe.reason, summary: unsafe.message,
+          conditions: [stalled(unsafe.reason, unsafe.message, generation), notReady(unsafe.reason, unsafe.message, generation), notReconciling(generation)],
+          requeueAfterMs: plan.requeueAfterMs,
+        });
+      }
+      return this.startRun(check, spec, status, plan, observed.targets, now);
+    }
 
     // 6. Nothing to do: keep the last verdict, and wake up for the next scheduled run. Fire times
     //    missed beyond the starting deadline are recorded as handled, never run as a burst.
@@ -140,6 +163,15 @@ export class NetworkCheckReconciler {
     const lastResult = status.result ?? Result.Pending;
     const conditions = this.settledConditions(status, generation, plan);
     return this.finish(check, status, now, { result: lastResult, reason: status.reason, summary: status.summary, conditions, requeueAfterMs: plan.requeueAfterMs });
+  }
+
+  private async forgetNodeProbes(key: string): Promise<ReconcileResult> {
+    const [namespace = '', name = ''] = key.split('/');
+    const operatorNamespace = this.o.operatorNamespace;
+    if (!operatorNamespace || !this.o.stage.forget) return {};
+    const left = this.o.caches.pods(operatorNamespace).some((pod) => pod.metadata?.labels?.[LABEL_CHECK] === name && pod.metadata?.labels?.[LABEL_CHECK_NAMESPACE] === namespace);
+    if (left) await this.o.stage.forget(namespace, name);
+    return {};
   }
 
   private validate(check: NetworkCheck, spec: ResolvedSpec, plan: RunPlan): { reason: string; message: string } | undefined {
@@ -155,7 +187,11 @@ export class NetworkCheckReconciler {
       const filter = validateUserFilter(spec.capture.filter);
       if (!filter.ok) return { reason: Reason.InvalidCaptureFilter, message: `spec.capture.filter: ${filter.error}.` };
     }
-    return undefined;
+    // What the probe pods would be: only what the operator's policy allows, and only what the
+    // namespace's Pod Security admits (decided here, before any pod exists).
+    const operatorNamespace = this.o.operatorNamespace;
+    return probeSpecRefusal(spec, this.o.probePolicy) ??
+      podSecurityRefusal(spec, this.o.caches.namespace?.(namespace), operatorNamespace === undefined ? undefined : this.o.caches.namespace?.(operatorNamespace));
   }
 
   private observe(check: NetworkCheck, spec: ResolvedSpec): Observation {

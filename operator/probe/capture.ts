@@ -7,7 +7,9 @@ import { defaultPort, type ResolvedSpec } from '../api/defaults.ts';
 import { buildTcpdumpArgv, type CaptureFilterSpec, type CheckProtocol } from '../capture/filter.ts';
 import type { CaptureTarget } from '../capture/model.ts';
 import { backendEndpoint, resolveServicePort } from './env.ts';
+import { MAX_EPHEMERAL_PROBES_PER_POD, netcheckEphemeralCount } from './guards.ts';
 import { PROBE_ENV } from './result.ts';
+import { CAPTURE_ROOT_CAPABILITIES, rootContext } from './security.ts';
 import type { RunRequest } from './stage.ts';
 
 export const CAPTURE_LOG_BEGIN = '-----BEGIN NETCHECK PCAP-----';
@@ -160,6 +162,11 @@ export function destinationCaptureTargets(request: RunRequest): { capture: Desti
       refused.push({ pod: name, reason: `pod ${name} is not Running with an IP` });
       continue;
     }
+    const added = netcheckEphemeralCount(pod);
+    if (added >= MAX_EPHEMERAL_PROBES_PER_POD) {
+      refused.push({ pod: name, reason: `pod ${name} already holds ${added} ephemeral containers from this operator (at most ${MAX_EPHEMERAL_PROBES_PER_POD}); Kubernetes never removes them` });
+      continue;
+    }
     const port = servicePort ? backendEndpoint(pod, servicePort)?.port : typeof spec.destination.port === 'number' ? spec.destination.port : undefined;
     capture.push({ pod, ...(port !== undefined ? { port } : {}) });
   }
@@ -171,7 +178,10 @@ export const DESTINATION_CAPTURE_TARGET_ENV = 'NETCHECK_CAPTURE_TARGET';
 /** At most this many destination pods get a capture container per run. */
 export const MAX_DESTINATION_CAPTURES = 4;
 
-/** The ephemeral container that captures in one destination pod, or an error naming spec.capture. */
+/**
+ * The ephemeral container that captures in one destination pod, or an error naming spec.capture.
+ * It runs the operator's own image (never spec.probe.image: the pod is not the check author's probe).
+ */
 export function buildDestinationCaptureContainer(request: RunRequest, target: DestinationCapturePlan, image: string):
   { ok: true; container: V1EphemeralContainer } | { ok: false; error: string } {
   const { spec, runId } = request;
@@ -186,17 +196,15 @@ export function buildDestinationCaptureContainer(request: RunRequest, target: De
     ok: true,
     container: {
       name: destinationCaptureContainerName(runId),
-      image: spec.probe?.image ?? image,
+      image,
       imagePullPolicy: spec.probe?.imagePullPolicy ?? 'IfNotPresent',
       command: ['/bin/bash', '-c', DESTINATION_CAPTURE_SCRIPT, 'netcheck-capture', String(capture.durationSeconds ?? DEFAULT_CAPTURE_SECONDS), ...built.args],
       terminationMessagePolicy: 'File',
       // Read back by the operator for the analysis; the program itself does not use it.
       env: [{ name: DESTINATION_CAPTURE_TARGET_ENV, value: `${target.pod.status!.podIP!}${target.port !== undefined ? ` ${target.port}` : ''}` }],
-      securityContext: {
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        capabilities: { drop: ['ALL'], add: ['NET_RAW', 'SETUID', 'SETGID'] },
-      },
+      // Root with NET_RAW (and tcpdump's SETUID/SETGID) only: the reconciler admits this only in a
+      // namespace at Pod Security "privileged". It writes its pcap to its own root filesystem.
+      securityContext: rootContext(CAPTURE_ROOT_CAPABILITIES, false),
     },
   };
 }

@@ -1,203 +1,144 @@
-// Probe pods: built from a NetworkCheck, created per run, observed by label, deleted after.
-// Everything user-controlled reaches the probe as environment variables; the command is the
-// operator's own fixed program (netcheck-probe.sh), never a user string.
+// Probe pods: created per run from the template (template.ts), observed by label, deleted after.
+// The stage also degrades a run whose pods the cluster refuses the ICMP sysctl (admission, or the
+// kubelet's SysctlForbidden): the probe then runs without ICMP, and says so in its result.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { CoreV1Api, V1Container, V1EphemeralContainer, V1Pod, V1OwnerReference } from '@kubernetes/client-node';
-import { DEFAULT_PROBE_IMAGE, LABEL_CHECK, LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY, defaultPort } from '../api/defaults.ts';
-import { GROUP, KIND, VERSION } from '../api/schema.ts';
+import type { ApiextensionsV1Api, CoreV1Api, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
+import { DEFAULT_PROBE_IMAGE, LABEL_CHECK, LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY } from '../api/defaults.ts';
+import { GROUP, PLURAL } from '../api/schema.ts';
 import type { NetworkCheck } from '../api/types.generated.ts';
 import { ProbeStartError, type CollectedCapture, type ProbeOutput, type ProbeStage, type RunObservation, type RunRequest } from './stage.ts';
 import type { ResolvedSpec } from '../api/defaults.ts';
-import { probeEnvironment } from './env.ts';
 import {
   DESTINATION_CAPTURE_TARGET_ENV, buildDestinationCaptureContainer, captureEnabled, destinationCaptureContainerName, destinationCaptureTarget,
-  destinationCaptureTargets, pcapFromLog, sourceCaptureEnvironment, sourceCaptureTarget,
+  destinationCaptureTargets, pcapFromLog, sourceCaptureTarget,
 } from './capture.ts';
+import { defaultProbePolicy, type ProbePolicy } from './policy.ts';
+import {
+  LABEL_CHECK_NAMESPACE, PING_GROUP_SYSCTL, buildEphemeralContainers, buildProbePods, ephemeralContainerName, withoutSysctl, type IcmpBlocked,
+} from './template.ts';
+import { ICMP_UNAVAILABLE_PREFIX, parseProbeResult, type ProbeResult } from './result.ts';
+import { httpStatus } from '../util/http-status.ts';
+
+export {
+  CONTROLLER_OWNED_LABELS, LABEL_CHECK_NAMESPACE, NEVER_READY_GATE, buildEphemeralContainers, buildProbePods, cloneLabels, ephemeralContainerName,
+  ownerReference, probePodName,
+} from './template.ts';
 
 /** How long a run waits for destination capture containers to start before probing anyway. */
 const DESTINATION_CAPTURE_START_TIMEOUT_MS = 20_000;
 const DESTINATION_CAPTURE_SETTLE_MS = 500;
-import { parseProbeResult, probeRunBudgetSeconds } from './result.ts';
-import { httpStatus } from '../util/http-status.ts';
 
 export const PROBE_SCRIPT_PATH = fileURLToPath(new URL('./netcheck-probe.sh', import.meta.url));
-
-/** Labels a controller sets on its pods; a clone must not carry them (a ReplicaSet would adopt it). */
-export const CONTROLLER_OWNED_LABELS = [
-  'pod-template-hash', 'controller-revision-hash', 'pod-template-generation',
-  'statefulset.kubernetes.io/pod-name', 'apps.kubernetes.io/pod-index',
-  'job-name', 'batch.kubernetes.io/job-name', 'controller-uid', 'batch.kubernetes.io/controller-uid', 'batch.kubernetes.io/job-completion-index',
-];
 
 /** Container states that mean the probe pod will never run without a human. */
 const STUCK_WAITING_REASONS = new Set([
   'ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError',
 ]);
 
+/** The kubelet's pod status reason for a sysctl it does not allow. */
+const SYSCTL_FORBIDDEN = 'SysctlForbidden';
+
 export interface PodStageOptions {
   core: CoreV1Api;
   /** The operator's namespace: node probes (hostNetwork) run here, never in a tenant's. */
   operatorNamespace: string;
-  /** Operator-wide probe image default (flag/env), overridden per check by spec.probe.image. */
+  /** The operator's probe image (flag/env); the policy's image when a policy is given. */
   defaultImage?: string;
+  /** What checks may ask of their probe pods (image allowlist, tolerations, resource caps). */
+  policy?: ProbePolicy;
+  /** Reads the NetworkCheck CRD, the owner of node probe pods; without it they have none. */
+  crds?: ApiextensionsV1Api;
   /** The probe program; read once at start. */
   script?: string;
 }
 
-
-export function probePodName(check: NetworkCheck, runId: string, index: number): string {
-  // <= 63 characters, so the name also fits a hostname and a label value.
-  const base = (check.metadata?.name ?? 'check').slice(0, 40).replace(/-+$/, '');
-  return `${base}-${runId}-${index}`.slice(0, 63).replace(/-+$/, '');
-}
-
-export function ownerReference(check: NetworkCheck): V1OwnerReference {
-  return { apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name: check.metadata!.name!, uid: check.metadata!.uid!, controller: true, blockOwnerDeletion: false };
-}
-
-/** Builds the probe pods for a run (pure). */
-export function buildProbePods(request: RunRequest, options: { operatorNamespace: string; image: string; script: string }): V1Pod[] {
-  const { check, spec, runId, targets } = request;
-  const namespace = check.metadata!.namespace!;
-  const baseLabels = { [LABEL_CHECK]: check.metadata!.name!, [LABEL_RUN]: runId, [LABEL_MANAGED_BY]: MANAGED_BY };
-  // Raw sockets: ping for ICMP and for the DF path-MTU steps every connection probe takes, and
-  // tcpdump for captures. A DNS-only probe needs neither.
-  const capturing = (spec.capture?.when ?? 'Never') !== 'Never';
-  const needsRaw = spec.protocol !== 'DNS' || capturing;
-  // tcpdump (netshoot's, like most distributions') switches user right after opening the capture
-  // socket and refuses to run when it cannot; the probe keeps it as root (-Z root, so that it can
-  // still stop it without KILL), and even that switch needs SETUID and SETGID.
-  const captureCapabilities = capturing ? ['SETUID', 'SETGID'] : [];
-  const container = (env: { name: string; value: string }[], extraCapabilities: string[] = []): V1Container => ({
-    name: 'probe',
-    image: spec.probe?.image ?? options.image,
-    imagePullPolicy: spec.probe?.imagePullPolicy ?? 'IfNotPresent',
-    command: ['/bin/bash', '-c', options.script, 'netcheck-probe'],
-    env,
-    resources: {
-      requests: { cpu: '10m', memory: '16Mi', ...(spec.probe?.resources?.requests as Record<string, string> | undefined) },
-      limits: { cpu: '200m', memory: '64Mi', ...(spec.probe?.resources?.limits as Record<string, string> | undefined) },
-    },
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      readOnlyRootFilesystem: true,
-      // ping (DF path-MTU steps, ICMP checks) and tcpdump need raw sockets; tcpdump also its user switch.
-      capabilities: { drop: ['ALL'], add: [...(needsRaw ? ['NET_RAW'] : []), ...captureCapabilities, ...extraCapabilities] },
-    },
-    terminationMessagePolicy: 'File',
-    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-  });
-  const podBase = (name: string, labels: Record<string, string>): V1Pod => ({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace, labels: { ...labels, ...baseLabels }, ownerReferences: [ownerReference(check)], annotations: { 'netcheck.dev/source': '' } },
-    spec: {
-      restartPolicy: 'Never',
-      // Each probe step has its own timeout; the deadline bounds the whole program plus start-up.
-      activeDeadlineSeconds: probeRunBudgetSeconds(spec.timeoutSeconds) + 30,
-      automountServiceAccountToken: false,
-      enableServiceLinks: false,
-      terminationGracePeriodSeconds: 1,
-      tolerations: spec.probe?.tolerations,
-      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }],
-      containers: [],
-    },
-  });
-
-  const pods: V1Pod[] = [];
-  const envFor = (mode: 'pod' | 'node', sourceNode?: string) => {
-    const env = probeEnvironment(request, { mode, port: defaultPort(spec), sourceNode });
-    const capture = sourceCaptureEnvironment(spec, env);
-    // The reconciler refuses a bad capture spec before a run starts (Stalled); this is the backstop.
-    if (!capture.ok) throw new ProbeStartError(capture.error);
-    return [...env, ...capture.env];
-  };
-  if (targets.sourcePods.length > 0) {
-    targets.sourcePods.forEach((source, index) => {
-      const labels = Object.fromEntries(Object.entries(source.metadata?.labels ?? {}).filter(([k]) => !CONTROLLER_OWNED_LABELS.includes(k)));
-      const pod = podBase(probePodName(check, runId, index), labels);
-      pod.metadata!.annotations = { 'netcheck.dev/source': `${namespace}/${source.metadata?.name}` };
-      pod.spec!.nodeName = source.spec?.nodeName;
-      pod.spec!.dnsPolicy = source.spec?.dnsPolicy;
-      pod.spec!.dnsConfig = source.spec?.dnsConfig;
-      pod.spec!.containers = [container(envFor('pod', source.spec?.nodeName))];
-      pods.push(pod);
-    });
-  } else if (spec.source.newPod) {
-    const pod = podBase(probePodName(check, runId, 0), spec.source.newPod.labels ?? {});
-    pod.metadata!.annotations = { 'netcheck.dev/source': 'newPod' };
-    pod.spec!.containers = [container(envFor('pod'))];
-    pods.push(pod);
-  } else if (targets.sourceNode) {
-    // A node probe reads the host's network state: hostNetwork in the operator's namespace, with
-    // only fixed operator parameters. It still drops every capability but NET_RAW.
-    const pod = podBase(probePodName(check, runId, 0), {});
-    pod.metadata!.namespace = options.operatorNamespace;
-    pod.metadata!.ownerReferences = undefined; // cross-namespace owners are not allowed; cleaned up by label
-    pod.metadata!.labels = { ...baseLabels, 'netcheck.dev/check-namespace': namespace };
-    pod.metadata!.annotations = { 'netcheck.dev/source': `node/${targets.sourceNode}` };
-    pod.spec!.nodeName = targets.sourceNode;
-    pod.spec!.hostNetwork = true;
-    pod.spec!.dnsPolicy = 'ClusterFirstWithHostNet';
-    pod.spec!.tolerations = [{ operator: 'Exists' }];
-    // iptables-save (the node's KUBE-SVC rules) needs NET_ADMIN; only this operator-written pod gets it.
-    pod.spec!.containers = [container(envFor('node', targets.sourceNode), ['NET_ADMIN'])];
-    pods.push(pod);
-  }
-  return pods;
-}
-
-/** The ephemeral container's name in the source pod: one per run, as ephemeral containers stay. */
-export function ephemeralContainerName(runId: string): string {
-  return `netcheck-${runId}`.slice(0, 63);
+/** Whether an API refusal is about a pod's sysctls (an admission policy that forbids them). */
+export function isSysctlRefusal(err: unknown): boolean {
+  return /sysctl|ping_group_range/i.test(refusalMessage(err));
 }
 
 /**
- * via: Ephemeral — the probe container to add to each source pod (exact network namespace). It is
- * built from the same template as a probe pod's container; ephemeral containers take no resources
- * and no new volumes, so the program writes to its own (writable) root filesystem.
+ * The owner of node probe pods. They live in the operator's namespace, and an ownerReference
+ * cannot cross namespaces, so the check cannot own them. The NetworkCheck CRD can: it is
+ * cluster-scoped (allowed as the owner of a namespaced object), exists wherever the operator runs
+ * (in a pod or as a host process), and deleting it deletes every check, so the garbage collector
+ * then removes node probes exactly as it removes the checks' own probe pods. A deleted check's
+ * node probes are deleted by the operator (PodProbeStage.forget).
  */
-export function buildEphemeralContainers(request: RunRequest, options: { image: string; script: string }): { pod: V1Pod; container: V1EphemeralContainer }[] {
-  return request.targets.sourcePods.map((pod) => {
-    // The container a Clone probe for this one source would run: same image, program and environment.
-    const [clone] = buildProbePods({ ...request, targets: { ...request.targets, sourcePods: [pod] } }, { operatorNamespace: '', image: options.image, script: options.script });
-    const base = clone!.spec!.containers[0]!;
-    return {
-      pod,
-      container: {
-        name: ephemeralContainerName(request.runId),
-        image: base.image, imagePullPolicy: base.imagePullPolicy, command: base.command, env: base.env,
-        terminationMessagePolicy: 'File',
-        securityContext: { ...base.securityContext, readOnlyRootFilesystem: false },
-      },
-    };
-  });
+export async function crdOwnerReference(crds: ApiextensionsV1Api): Promise<V1OwnerReference> {
+  const crd = await crds.readCustomResourceDefinition({ name: `${PLURAL}.${GROUP}` });
+  return { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crd.metadata!.name!, uid: crd.metadata!.uid!, controller: false, blockOwnerDeletion: false };
 }
 
 export class PodProbeStage implements ProbeStage {
-  private readonly o: Required<PodStageOptions>;
+  private readonly o: Required<Omit<PodStageOptions, 'crds' | 'policy'>> & Pick<PodStageOptions, 'crds'>;
+  private readonly policy: ProbePolicy;
 
   constructor(options: PodStageOptions) {
-    this.o = { defaultImage: DEFAULT_PROBE_IMAGE, script: readFileSync(PROBE_SCRIPT_PATH, 'utf8'), ...options };
+    this.o = { defaultImage: options.policy?.image ?? DEFAULT_PROBE_IMAGE, script: readFileSync(PROBE_SCRIPT_PATH, 'utf8'), ...options };
+    this.policy = options.policy ?? defaultProbePolicy(this.o.defaultImage);
+  }
+
+  private template(icmpBlocked?: IcmpBlocked, nodeOwner?: V1OwnerReference) {
+    return { operatorNamespace: this.o.operatorNamespace, image: this.policy.image, script: this.o.script, policy: this.policy, icmpBlocked, nodeOwner };
   }
 
   async start(request: RunRequest): Promise<string[]> {
     await this.startDestinationCaptures(request);
     if (request.spec.source.via === 'Ephemeral' && request.targets.sourcePods.length > 0) return this.startEphemeral(request);
-    const pods = buildProbePods(request, { operatorNamespace: this.o.operatorNamespace, image: this.o.defaultImage, script: this.o.script });
+    const nodeOwner = request.targets.sourceNode && this.o.crds ? await this.nodeOwner() : undefined;
+    let pods = buildProbePods(request, this.template(undefined, nodeOwner));
     if (pods.length === 0) throw new ProbeStartError('No probe pod could be built for this source.');
-    for (const pod of pods) {
-      try {
-        await this.o.core.createNamespacedPod({ namespace: pod.metadata!.namespace!, body: pod });
-      } catch (err) {
-        if (httpStatus(err) === 409) continue; // created before a restart: adopt it
-        throw new ProbeStartError(`Creating probe pod ${pod.metadata!.namespace}/${pod.metadata!.name} was refused: ${refusalMessage(err)}`);
-      }
+    for (let index = 0; index < pods.length; index++) {
+      if (await this.createProbePod(pods[index]!)) continue;
+      // Refused for its ICMP sysctl: this pod and the rest run without it and report ICMP as not run.
+      pods = [...pods.slice(0, index), ...buildProbePods(request, this.template('SysctlRefused', nodeOwner)).slice(index)];
+      index--;
     }
     return pods.map((p) => p.metadata!.name!);
+  }
+
+  private async nodeOwner(): Promise<V1OwnerReference> {
+    try {
+      return await crdOwnerReference(this.o.crds!);
+    } catch (err) {
+      throw new ProbeStartError(`Reading the owner of node probe pods (CustomResourceDefinition ${PLURAL}.${GROUP}) failed: ${refusalMessage(err)}`);
+    }
+  }
+
+  /**
+   * Creates one probe pod: true when it exists now (AlreadyExists: created before a restart, adopt
+   * it), false when admission refused it for its sysctl (a pod without one is never refused so),
+   * else a ProbeStartError.
+   */
+  private async createProbePod(pod: V1Pod): Promise<boolean> {
+    try {
+      await this.o.core.createNamespacedPod({ namespace: pod.metadata!.namespace!, body: pod });
+      return true;
+    } catch (err) {
+      if (httpStatus(err) === 409) return true;
+      if (pod.spec?.securityContext?.sysctls?.length && isSysctlRefusal(err)) return false;
+      throw new ProbeStartError(`Creating probe pod ${pod.metadata!.namespace}/${pod.metadata!.name} was refused: ${refusalMessage(err)}`);
+    }
+  }
+
+  /** Replaces the pods the kubelet refused for their sysctl by pods without it (ICMP reported not run). */
+  private async replaceSysctlForbidden(pods: V1Pod[]): Promise<V1Pod[]> {
+    const kept: V1Pod[] = [];
+    for (const pod of pods) {
+      if (pod.status?.reason !== SYSCTL_FORBIDDEN || !pod.spec?.securityContext?.sysctls?.length) {
+        kept.push(pod);
+        continue;
+      }
+      const replacement = withoutSysctl(pod);
+      if (!(await this.createProbePod(replacement))) throw new ProbeStartError(`Creating probe pod ${replacement.metadata!.name} was refused.`);
+      await this.o.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, gracePeriodSeconds: 0 }).catch((err) => {
+        if (httpStatus(err) !== 404) throw err;
+      });
+      if (!pods.some((p) => p.metadata?.name === replacement.metadata!.name)) kept.push(replacement);
+    }
+    return kept;
   }
 
   /**
@@ -212,7 +153,7 @@ export class PodProbeStage implements ProbeStage {
     const containerName = destinationCaptureContainerName(request.runId);
     const added: string[] = [];
     for (const target of capture) {
-      const built = buildDestinationCaptureContainer(request, target, this.o.defaultImage);
+      const built = buildDestinationCaptureContainer(request, target, this.policy.image);
       if (!built.ok) throw new ProbeStartError(built.error);
       const name = target.pod.metadata!.name!;
       try {
@@ -249,7 +190,7 @@ export class PodProbeStage implements ProbeStage {
 
   private async startEphemeral(request: RunRequest): Promise<string[]> {
     const namespace = request.check.metadata!.namespace!;
-    for (const { pod, container } of buildEphemeralContainers(request, { image: this.o.defaultImage, script: this.o.script })) {
+    for (const { pod, container } of buildEphemeralContainers(request, this.template())) {
       const name = pod.metadata!.name!;
       const current = await this.o.core.readNamespacedPod({ name, namespace });
       if (current.spec?.ephemeralContainers?.some((c) => c.name === container.name)) continue; // added before a restart
@@ -274,7 +215,7 @@ export class PodProbeStage implements ProbeStage {
     const selector = `${LABEL_RUN}=${runId},${LABEL_CHECK}=${check.metadata!.name}`;
     const namespaces = check.spec.source.node ? [this.o.operatorNamespace] : [check.metadata!.namespace!];
     const lists = await Promise.all(namespaces.map((namespace) => this.o.core.listNamespacedPod({ namespace, labelSelector: selector })));
-    return lists.flatMap((l) => l.items).filter((p) => !p.spec?.hostNetwork || p.metadata?.labels?.['netcheck.dev/check-namespace'] === check.metadata!.namespace);
+    return lists.flatMap((l) => l.items).filter((p) => !p.spec?.hostNetwork || p.metadata?.labels?.[LABEL_CHECK_NAMESPACE] === check.metadata!.namespace);
   }
 
   async observe(check: NetworkCheck, runId: string): Promise<RunObservation> {
@@ -282,9 +223,15 @@ export class PodProbeStage implements ProbeStage {
       const pods = await this.ephemeralRunPods(check, runId);
       return pods.length === 0 ? { state: 'NotFound' } : this.awaitDestinationCaptures(check, runId, observePods(pods, ephemeralContainerName(runId)));
     }
-    const pods = await this.runPods(check, runId);
+    let pods: V1Pod[];
+    try {
+      pods = await this.replaceSysctlForbidden(await this.runPods(check, runId));
+    } catch (err) {
+      if (!(err instanceof ProbeStartError)) throw err;
+      return { state: 'Failed', pods: [], reason: err.reason, message: err.message };
+    }
     if (pods.length === 0) return { state: 'NotFound' };
-    return this.awaitDestinationCaptures(check, runId, observePods(pods));
+    return this.awaitDestinationCaptures(check, runId, observePods(pods, undefined, this.o.operatorNamespace));
   }
 
   /** A finished run still waits for destination captures that are running (not for ones that never started). */
@@ -348,10 +295,13 @@ export class PodProbeStage implements ProbeStage {
     return { state: 'Absent', log };
   }
 
-  async cleanup(check: NetworkCheck, runId: string): Promise<void> {
-    // Ephemeral containers cannot be removed from a pod (why via: Ephemeral is opt-in); they have exited.
-    if (usesEphemeralSource(check)) return;
-    const pods = await this.runPods(check, runId);
+  async forget(namespace: string, name: string): Promise<void> {
+    const selector = `${LABEL_CHECK}=${name},${LABEL_CHECK_NAMESPACE}=${namespace}`;
+    const pods = await this.o.core.listNamespacedPod({ namespace: this.o.operatorNamespace, labelSelector: selector });
+    await this.deletePods(pods.items.filter((pod) => pod.spec?.hostNetwork));
+  }
+
+  private async deletePods(pods: V1Pod[]): Promise<void> {
     await Promise.all(pods.map(async (pod) => {
       try {
         await this.o.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, gracePeriodSeconds: 0 });
@@ -360,6 +310,12 @@ export class PodProbeStage implements ProbeStage {
       }
     }));
   }
+
+  async cleanup(check: NetworkCheck, runId: string): Promise<void> {
+    // Ephemeral containers cannot be removed from a pod (why via: Ephemeral is opt-in); they have exited.
+    if (usesEphemeralSource(check)) return;
+    await this.deletePods(await this.runPods(check, runId));
+  }
 }
 
 /** via: Ephemeral applies to pod sources only; node and newPod sources always get a probe pod. */
@@ -367,50 +323,91 @@ function usesEphemeralSource(check: NetworkCheck): boolean {
   return check.spec.source.via === 'Ephemeral' && !check.spec.source.node && !check.spec.source.newPod;
 }
 
-/** Pure: what a run's pods say about the run. */
-export function observePods(pods: V1Pod[], ephemeralContainer?: string): RunObservation {
+/** The reason of a run whose ICMP check could not ping at all. */
+export const ICMP_UNAVAILABLE_REASON = 'ICMPUnavailable';
+
+/** For an ICMP check: why its ping did not run (ICMP impossible in the probe's sandbox), if so. */
+function icmpCheckNotRun(result: ProbeResult): string | undefined {
+  const icmp = result.icmp;
+  if (result.proto !== 'ICMP' || icmp?.status !== 'skipped' || !icmp.err?.startsWith(ICMP_UNAVAILABLE_PREFIX)) return undefined;
+  return icmp.err;
+}
+
+/**
+ * Whether a pod is a node probe this operator created: hostNetwork, in the operator's namespace
+ * (where tenants create nothing), running the operator's image. Only such a pod's "node" section
+ * (ip_forward, kube-proxy rules, ...) describes a node; any other probe could print one.
+ */
+export function isOperatorNodeProbe(pod: V1Pod, operatorNamespace: string | undefined): boolean {
+  return operatorNamespace !== undefined && pod.metadata?.namespace === operatorNamespace && pod.spec?.hostNetwork === true &&
+    pod.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY && pod.metadata?.labels?.[LABEL_CHECK_NAMESPACE] !== undefined;
+}
+
+/** A probe result without its node section (from a pod whose word about the node does not count). */
+function withoutNodeSection<T extends { node?: unknown }>(result: T): T {
+  if (result.node === undefined) return result;
+  const { node: _untrusted, ...rest } = result;
+  return rest as T;
+}
+
+type PodOutcome =
+  | { kind: 'failed'; reason: string; message: string }
+  | { kind: 'running'; detail: string }
+  | { kind: 'output'; output: ProbeOutput };
+
+/**
+ * Pure: what a run's pods say about the run. The node section of a result counts only from the
+ * operator's own node probes (operatorNamespace); it is dropped from every other output here,
+ * before the diagnosis sees it.
+ */
+export function observePods(pods: V1Pod[], ephemeralContainer?: string, operatorNamespace?: string): RunObservation {
   const names = pods.map((p) => p.metadata!.name!);
   const outputs: ProbeOutput[] = [];
   const running: string[] = [];
   for (const pod of pods) {
-    const name = pod.metadata!.name!;
-    const status = pod.status;
-    const containerStatus = ephemeralContainer
-      ? status?.ephemeralContainerStatuses?.find((c) => c.name === ephemeralContainer)
-      : status?.containerStatuses?.find((c) => c.name === 'probe');
-    if (ephemeralContainer && !containerStatus) {
-      running.push(`${name} (ephemeral container ${ephemeralContainer} not started yet)`);
-      continue;
-    }
-    const waiting = containerStatus?.state?.waiting;
-    if (waiting?.reason && STUCK_WAITING_REASONS.has(waiting.reason)) {
-      return { state: 'Failed', pods: names, reason: 'ProbeFailed', message: `Probe pod ${name} cannot start: ${waiting.reason}: ${(waiting.message ?? '').slice(0, 300)}` };
-    }
-    const unschedulable = status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
-    if (unschedulable && !ephemeralContainer) {
-      return { state: 'Failed', pods: names, reason: 'ProbeFailed', message: `Probe pod ${name} cannot be scheduled: ${(unschedulable.message ?? '').slice(0, 300)}` };
-    }
-    const terminated = containerStatus?.state?.terminated;
-    if (!ephemeralContainer && status?.phase === 'Failed' && !terminated) {
-      return { state: 'Failed', pods: names, reason: 'ProbeFailed', message: `Probe pod ${name} failed: ${status.reason ?? ''} ${(status.message ?? '').slice(0, 300)}`.trim() };
-    }
-    if (!terminated) {
-      running.push(`${name} ${status?.phase ?? 'Pending'}${waiting?.reason ? ` (${waiting.reason})` : ''}`);
-      continue;
-    }
-    const parsed = parseProbeResult(terminated.message ?? '');
-    if (!parsed.ok) {
-      return { state: 'Failed', pods: names, reason: 'ProbeOutputInvalid', message: `Probe pod ${name} exited ${terminated.exitCode} with invalid output: ${parsed.error}` };
-    }
-    if (parsed.result.status === 'invalidInput') {
-      // The program refused a parameter the operator passed: an operator-side problem, not the network's.
-      const refused = parsed.result.errors.map((e) => `${e.param ?? e.probe ?? e.code}: ${e.msg}`).join('; ');
-      return { state: 'Failed', pods: names, reason: 'ProbeFailed', message: `Probe pod ${name} refused its parameters: ${refused.slice(0, 300)}` };
-    }
-    outputs.push({ pod: name, node: pod.spec?.nodeName, result: parsed.result });
+    const outcome = observePod(pod, ephemeralContainer, operatorNamespace);
+    if (outcome.kind === 'failed') return { state: 'Failed', pods: names, reason: outcome.reason, message: outcome.message };
+    if (outcome.kind === 'running') running.push(outcome.detail);
+    else outputs.push(outcome.output);
   }
   if (running.length > 0) return { state: 'Running', pods: names, detail: `waiting for ${running.join(', ')}` };
   return { state: 'Completed', pods: names, outputs };
+}
+
+function observePod(pod: V1Pod, ephemeralContainer: string | undefined, operatorNamespace: string | undefined): PodOutcome {
+  const name = pod.metadata!.name!;
+  const status = pod.status;
+  const containerStatus = ephemeralContainer
+    ? status?.ephemeralContainerStatuses?.find((c) => c.name === ephemeralContainer)
+    : status?.containerStatuses?.find((c) => c.name === 'probe');
+  if (ephemeralContainer && !containerStatus) return { kind: 'running', detail: `${name} (ephemeral container ${ephemeralContainer} not started yet)` };
+  const waiting = containerStatus?.state?.waiting;
+  if (waiting?.reason && STUCK_WAITING_REASONS.has(waiting.reason)) {
+    return { kind: 'failed', reason: 'ProbeFailed', message: `Probe pod ${name} cannot start: ${waiting.reason}: ${(waiting.message ?? '').slice(0, 300)}` };
+  }
+  const unschedulable = status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+  if (unschedulable && !ephemeralContainer) {
+    return { kind: 'failed', reason: 'ProbeFailed', message: `Probe pod ${name} cannot be scheduled: ${(unschedulable.message ?? '').slice(0, 300)}` };
+  }
+  const terminated = containerStatus?.state?.terminated;
+  if (!ephemeralContainer && status?.phase === 'Failed' && !terminated) {
+    return { kind: 'failed', reason: 'ProbeFailed', message: `Probe pod ${name} failed: ${status.reason ?? ''} ${(status.message ?? '').slice(0, 300)}`.trim() };
+  }
+  if (!terminated) return { kind: 'running', detail: `${name} ${status?.phase ?? 'Pending'}${waiting?.reason ? ` (${waiting.reason})` : ''}` };
+  const parsed = parseProbeResult(terminated.message ?? '');
+  if (!parsed.ok) return { kind: 'failed', reason: 'ProbeOutputInvalid', message: `Probe pod ${name} exited ${terminated.exitCode} with invalid output: ${parsed.error}` };
+  if (parsed.result.status === 'invalidInput') {
+    // The program refused a parameter the operator passed: an operator-side problem, not the network's.
+    const refused = parsed.result.errors.map((e) => `${e.param ?? e.probe ?? e.code}: ${e.msg}`).join('; ');
+    return { kind: 'failed', reason: 'ProbeFailed', message: `Probe pod ${name} refused its parameters: ${refused.slice(0, 300)}` };
+  }
+  const noIcmp = icmpCheckNotRun(parsed.result);
+  if (noIcmp) {
+    // Ping is what an ICMP check tests: without it the check says nothing (other checks only lose their MTU layer).
+    return { kind: 'failed', reason: ICMP_UNAVAILABLE_REASON, message: `Probe pod ${name} could not ping, so the ICMP check was not evaluated: ${noIcmp.slice(ICMP_UNAVAILABLE_PREFIX.length)}.` };
+  }
+  const trusted = !ephemeralContainer && isOperatorNodeProbe(pod, operatorNamespace);
+  return { kind: 'output', output: { pod: name, node: pod.spec?.nodeName, result: trusted ? parsed.result : withoutNodeSection(parsed.result) } };
 }
 
 /** The API server's own words for a refused request (its Status message), cut to 400 characters. */

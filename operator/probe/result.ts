@@ -45,7 +45,15 @@ export const PROBE_ENV = {
   /** tcpdump's arguments, one per line (operator/probe/capture.ts builds them). */
   captureArgv: 'NETCHECK_CAPTURE_ARGV',
   captureSeconds: 'NETCHECK_CAPTURE_SECONDS',
+  /** Why the pod runs without the ping_group_range sysctl: SysctlRefused | SysctlForbidden (ICMP steps not run). */
+  icmpBlocked: 'NETCHECK_ICMP_BLOCKED',
 } as const;
+
+/**
+ * How the program's "skipped" icmp and mtu sections begin when ICMP is impossible in the probe's
+ * sandbox (no ICMP socket allowed, or the operator had to drop the sysctl): netcheck-probe.sh icmp_setup.
+ */
+export const ICMP_UNAVAILABLE_PREFIX = 'ICMP unavailable: ';
 
 /** At most this many endpoints may be passed in NETCHECK_ENDPOINTS. */
 export const PROBE_MAX_ENDPOINTS = 64;

@@ -60,6 +60,8 @@ export interface ProbeStage {
   collectCaptures?(check: NetworkCheck, spec: ResolvedSpec, runId: string): Promise<CollectedCapture[]>;
   /** Deletes the run's probe pods; missing pods are fine. */
   cleanup(check: NetworkCheck, runId: string): Promise<void>;
+  /** Deletes the node probe pods of a check that no longer exists (no owner collects them). */
+  forget?(namespace: string, name: string): Promise<void>;
 }
 
 /** The API refused a probe pod (quota, PodSecurity, invalid image name...): the run ends as ProbeFailed. */

@@ -52,20 +52,27 @@ describe('probe pods', () => {
     expect(clone!.spec!.activeDeadlineSeconds).to.equal(80);
   });
 
-  it('drops every capability, adds only NET_RAW, forbids escalation, and has no token or host access', () => {
+  it('runs as Pod Security restricted: non-root, every capability dropped and none added, no escalation, no token or host access', () => {
     const container = clone!.spec!.containers[0]!;
-    expect(container.securityContext).to.deep.include({ allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true });
-    expect(container.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'], add: ['NET_RAW'] });
+    expect(container.securityContext).to.deep.include({ allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65532 });
+    expect(container.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'] });
+    expect(container.securityContext!.seccompProfile).to.deep.equal({ type: 'RuntimeDefault' });
+    // ICMP and the DF path-MTU pings use unprivileged ICMP sockets, allowed to the probe's group.
+    expect(clone!.spec!.securityContext).to.deep.equal({
+      runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' },
+      sysctls: [{ name: 'net.ipv4.ping_group_range', value: '65532 65532' }],
+    });
     expect(clone!.spec!.hostNetwork).to.equal(undefined);
     expect(clone!.spec!.automountServiceAccountToken).to.equal(false);
     expect(container.imagePullPolicy).to.equal('IfNotPresent');
     expect(container.resources!.limits).to.deep.equal({ cpu: '200m', memory: '64Mi' });
   });
 
-  it('adds no capability at all for a DNS-only probe', () => {
+  it('sets no sysctl for a DNS-only probe, which never pings', () => {
     const dns = check({ source: { pod: 'web-7d9f-x2' }, destination: { service: 'backend' }, protocol: 'DNS' });
     const [pod] = buildProbePods(request(dns, { sourcePods: [source], destinationService: service }), { operatorNamespace: 'netcheck-system', image: 'img:1', script: SCRIPT });
-    expect(pod!.spec!.containers[0]!.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'], add: [] });
+    expect(pod!.spec!.containers[0]!.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'] });
+    expect(pod!.spec!.securityContext!.sysctls).to.equal(undefined);
   });
 
   it('runs only the fixed program; user strings travel as environment values', () => {
@@ -115,6 +122,9 @@ describe('probe pods', () => {
     expect(pod!.spec!.nodeName).to.equal('node-b');
     expect(env(pod!).NETCHECK_MODE).to.equal('node');
     expect(pod!.spec!.containers[0]!.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'], add: ['NET_RAW', 'NET_ADMIN'] });
+    expect(pod!.spec!.containers[0]!.securityContext!.runAsUser).to.equal(0);
+    // A hostNetwork pod may not set network sysctls, and needs none: it has NET_RAW.
+    expect(pod!.spec!.securityContext).to.deep.equal({ seccompProfile: { type: 'RuntimeDefault' } });
   });
 
   it('builds via: Ephemeral as the same program in a container added to each source pod', () => {
@@ -123,8 +133,11 @@ describe('probe pods', () => {
     expect(added!.pod.metadata!.name).to.equal('web-7d9f-x2');
     expect(added!.container.name).to.equal('netcheck-g3-abc');
     expect(added!.container.command).to.deep.equal(['/bin/bash', '-c', SCRIPT, 'netcheck-probe']);
-    expect(added!.container.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'], add: ['NET_RAW'] });
-    expect(added!.container.securityContext!.allowPrivilegeEscalation).to.equal(false);
+    // The same restricted context as a probe pod's container (its own rootfs stays writable: no volume).
+    expect(added!.container.securityContext).to.deep.equal({
+      allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: false, runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532,
+      capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(Object.fromEntries(added!.container.env!.map((e) => [e.name, e.value]))).to.include({ NETCHECK_TARGET_IP: '10.96.12.7', NETCHECK_PORT: '80' });
   });
 
