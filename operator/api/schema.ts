@@ -222,14 +222,14 @@ const quantity = (description: string): JSONSchema => ({
   allOf: [{ maxLength: 64, pattern: QUANTITY_PATTERN }],
   'x-kubernetes-validations': [{ rule: 'type(self) == int || isQuantity(self)', message: 'must be a resource quantity such as 100m or 64Mi' }],
 });
-// cpu and memory only: a probe has no use for GPUs or other extended resources.
+// cpu and memory only: a probe has no use for GPUs or other extended resources. A map refused by
+// CEL rather than two properties, so that another key is an error at admission, not silently pruned.
 const cpuMemory = (description: string): JSONSchema => ({
   type: 'object',
   description,
-  properties: {
-    cpu: quantity('CPU, e.g. 10m; at most what the operator allows (default cap 500m).'),
-    memory: quantity('Memory, e.g. 64Mi; at most what the operator allows (default cap 256Mi).'),
-  },
+  maxProperties: 2,
+  additionalProperties: quantity('A quantity, e.g. cpu: 10m or memory: 64Mi; at most what the operator allows (default caps 500m and 256Mi).'),
+  'x-kubernetes-validations': [{ rule: "self.all(k, k == 'cpu' || k == 'memory')", message: 'only cpu and memory may be set: a probe needs no GPUs or other extended resources' }],
 });
 
 const probeSchema = named('ProbeSpec', {

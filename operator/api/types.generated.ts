@@ -89,19 +89,9 @@ export interface CaptureSpec {
 
 export interface ProbeResources {
   /** Minimum resources; defaults cpu: 10m, memory: 16Mi. */
-  requests?: {
-    /** CPU, e.g. 10m; at most what the operator allows (default cap 500m). */
-    cpu?: number | string;
-    /** Memory, e.g. 64Mi; at most what the operator allows (default cap 256Mi). */
-    memory?: number | string;
-  };
+  requests?: Record<string, number | string>;
   /** Maximum resources; defaults cpu: 200m, memory: 64Mi. */
-  limits?: {
-    /** CPU, e.g. 10m; at most what the operator allows (default cap 500m). */
-    cpu?: number | string;
-    /** Memory, e.g. 64Mi; at most what the operator allows (default cap 256Mi). */
-    memory?: number | string;
-  };
+  limits?: Record<string, number | string>;
 }
 
 export interface Toleration {

@@ -354,9 +354,13 @@ import_images() {
   while read -r name ref archive; do
     want=$(cat "$archive.digest")
     have=$(ctr_k8s images ls "name==$ref" 2>/dev/null | awk 'NR > 1 {print $3}')
-    [ "$have" = "$want" ] && continue
-    ctr_k8s images import --no-unpack=false "$archive" >/dev/null
-    log "imported $name as $ref into $(node_name "$node")"
+    if [ "$have" != "$want" ]; then
+      ctr_k8s images import --no-unpack=false "$archive" >/dev/null
+      log "imported $name as $ref into $(node_name "$node")"
+    fi
+    # Also by digest (repo@sha256:...), as a registry pull would name it: pods may pin the image by
+    # digest (the operator's probe image is pinned so), and the kubelet looks the image up by that name.
+    ctr_k8s images tag --force "$ref" "${ref%:*}@$want" >/dev/null
   done <<< "$IMAGE_ARCHIVES"
   unset CTR_SOCKET
 }

@@ -20,7 +20,9 @@ describe('operator end to end on the local cluster', function () {
   const undos = useUndos();
   let counter = 0;
 
-  const startOperator = async () => { manager = await startClusterOperator(cluster, [namespace]); };
+  // The operator's admin allows one more image, so that a probe image that cannot be pulled is testable.
+  const MISSING_IMAGE = 'localhost/netcheck-missing:0';
+  const startOperator = async () => { manager = await startClusterOperator(cluster, [namespace], { allowedImages: [MISSING_IMAGE] }); };
   const stopOperator = async () => { await manager?.stop(); manager = undefined; };
 
   const getCheck = (name: string) => checks.get(name);
@@ -75,8 +77,10 @@ describe('operator end to end on the local cluster', function () {
     expect(probe.metadata!.ownerReferences).to.deep.equal([{ apiVersion: 'netcheck.dev/v1alpha1', kind: 'NetworkCheck', name: check.metadata!.name, uid: check.metadata!.uid, controller: true, blockOwnerDeletion: false }]);
     expect(probe.spec!.nodeName).to.equal(sourcePod.spec!.nodeName);
     const security = probe.spec!.containers[0]!.securityContext!;
-    expect(security.capabilities).to.deep.equal({ drop: ['ALL'], add: ['NET_RAW'] });
-    expect(security.allowPrivilegeEscalation).to.equal(false);
+    expect(security.capabilities).to.deep.equal({ drop: ['ALL'] });
+    expect(security).to.deep.include({ allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 65532 });
+    expect(probe.spec!.containers[0]!.image, 'the operator\'s image, pinned by digest').to.match(/^docker\.io\/nicolaka\/netshoot:v0\.14@sha256:[0-9a-f]{64}$/);
+    expect(probe.spec!.readinessGates).to.deep.equal([{ conditionType: 'netcheck.dev/never-ready' }]);
     expect(probe.spec!.hostNetwork ?? false).to.equal(false);
     expect(check.status!.lastRun!.probePods).to.deep.equal([probe.metadata!.name]);
 
@@ -92,7 +96,8 @@ describe('operator end to end on the local cluster', function () {
     const web = await cluster.core.readNamespacedPod({ name: 'web', namespace });
     const added = web.spec!.ephemeralContainers!.find((c) => c.name === `netcheck-${check.status!.lastRun!.id}`);
     expect(added, 'the ephemeral probe container in the source pod').to.not.equal(undefined);
-    expect(added!.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'], add: ['NET_RAW'] });
+    expect(added!.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'] });
+    expect(added!.securityContext).to.deep.include({ runAsNonRoot: true, runAsUser: 65532, allowPrivilegeEscalation: false });
     const state = web.status!.ephemeralContainerStatuses!.find((c) => c.name === added!.name)!.state!;
     expect(state.terminated?.exitCode).to.equal(0);
     // No probe pod was created for this check.
@@ -214,7 +219,7 @@ describe('operator end to end on the local cluster', function () {
 
   it('reports a probe image that cannot be pulled as ProbeFailed within 60 s', async () => {
     const started = Date.now();
-    const check = await runCheck('noimage', { ...toService(), probe: { image: 'localhost/netcheck-missing:0', imagePullPolicy: 'Never' } }, 60_000);
+    const check = await runCheck('noimage', { ...toService(), probe: { image: MISSING_IMAGE, imagePullPolicy: 'Never' } }, 60_000);
     expect(Date.now() - started).to.be.below(60_000);
     expect(check.status!.result, describeCheck(check)).to.equal('Error');
     expect(check.status!.reason).to.equal('ProbeFailed');

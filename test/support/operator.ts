@@ -1,29 +1,50 @@
 // The operator as the end-to-end tests run it: in this process, against the local cluster, with
 // real probe pods and the real diagnosis; and a small client for the checks it reconciles.
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../../operator/api/schema.ts';
 import type { NetworkCheck, NetworkCheckSpec } from '../../operator/api/types.generated.ts';
 import { Manager } from '../../operator/controller/manager.ts';
 import { createDiagnose } from '../../operator/diagnosis/index.ts';
 import { createLogger, silentLogger } from '../../operator/log.ts';
 import { PodProbeStage } from '../../operator/probe/pods.ts';
+import { defaultProbePolicy, type ProbePolicy } from '../../operator/probe/policy.ts';
 import { waitFor, type TestCluster } from './cluster.ts';
 
 export { GROUP, PLURAL, VERSION };
 export const OPERATOR_NAMESPACE = 'netcheck-system';
 
-/** Installs the CRD, creates the operator's namespace, and starts a Manager watching `namespaces`. */
-export async function startClusterOperator(cluster: TestCluster, namespaces: string[]): Promise<Manager> {
+/**
+ * The probe image pinned by digest, as an operator should run it: `<tag>@sha256:<manifest digest>`
+ * of the image the local cluster imported (up.sh names it by digest too), read from the node.
+ */
+export async function pinnedProbeImage(cluster: TestCluster): Promise<string> {
+  const tag = cluster.probeImage;
+  const repository = tag.slice(0, tag.lastIndexOf(':'));
+  const node = await cluster.core.readNode({ name: cluster.info!.nodeName });
+  const byDigest = (node.status?.images ?? []).flatMap((image) => image.names ?? []).find((name) => name.startsWith(`${repository}@sha256:`));
+  if (!byDigest) throw new Error(`node ${cluster.info!.nodeName} has no ${repository}@sha256:... image (up.sh tags imported images by digest)`);
+  return `${tag}${byDigest.slice(repository.length)}`;
+}
+
+/**
+ * Installs the CRD, creates the operator's namespace, and starts a Manager watching `namespaces`,
+ * with the probe image pinned by digest (the default policy allows only it) unless `policy` widens it.
+ */
+export async function startClusterOperator(cluster: TestCluster, namespaces: string[], policy: Partial<ProbePolicy> = {}): Promise<Manager> {
   cluster.installNetworkCheckCrd();
   try { await cluster.core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }); } catch { /* exists */ }
+  const image = await pinnedProbeImage(cluster);
+  const probePolicy = { ...defaultProbePolicy(image), ...policy };
   const manager = new Manager({
     kubeConfig: cluster.kubeConfig,
     log: process.env.TEST_LOG ? createLogger('debug') : silentLogger(),
     namespaces,
     workers: 2,
     nodeSourceNamespaces: [OPERATOR_NAMESPACE],
-    stage: new PodProbeStage({ core: cluster.core, operatorNamespace: OPERATOR_NAMESPACE, defaultImage: cluster.probeImage }),
-    diagnose: createDiagnose(cluster.kubeConfig, { probeImage: cluster.probeImage }),
+    operatorNamespace: OPERATOR_NAMESPACE,
+    probePolicy,
+    stage: new PodProbeStage({ core: cluster.core, crds: cluster.kubeConfig.makeApiClient(ApiextensionsV1Api), operatorNamespace: OPERATOR_NAMESPACE, policy: probePolicy }),
+    diagnose: createDiagnose(cluster.kubeConfig, { probeImage: image }),
   });
   await manager.start();
   await manager.waitForSync();
