@@ -10,7 +10,7 @@ import { withDefaults } from '../../operator/api/defaults.ts';
 import type { NetworkCheck } from '../../operator/api/types.generated.ts';
 import { buildDestinationCaptureContainer, destinationCaptureTargets } from '../../operator/probe/capture.ts';
 import { MAX_EPHEMERAL_PROBES_PER_POD, runGuardRefusal } from '../../operator/probe/guards.ts';
-import { isSysctlRefusal, observePods } from '../../operator/probe/pods.ts';
+import { PodProbeStage, isSysctlRefusal, observePods } from '../../operator/probe/pods.ts';
 import { enforcedLevel, podSecurityRefusal } from '../../operator/probe/podsecurity.ts';
 import { defaultProbePolicy, normalizeImage, parseQuantity, probeSpecRefusal, type ProbePolicy } from '../../operator/probe/policy.ts';
 import type { RunRequest } from '../../operator/probe/stage.ts';
@@ -294,5 +294,30 @@ describe('without ICMP (no sysctl, no NET_RAW) the check degrades per layer', ()
     // A ping skipped for want of an address (DNS failed) is the diagnosis's to explain, not an Error here.
     const noAddress = probeDoc({ proto: 'ICMP', target: { host: 'gone.example' }, resolv: RESOLV, icmp: { status: 'skipped', err: 'no destination address (DNS lookup failed)' } });
     expect(observePods([finished(noAddress)]).state).to.equal('Completed');
+  });
+});
+
+describe('the pod stage degrades a pod the kubelet refused for its sysctl', () => {
+  it('re-creates it without the sysctl under a new name, deletes the refused one, and keeps observing the run', async () => {
+    // The kubelet's verdict (status.reason SysctlForbidden) cannot be provoked on the local cluster,
+    // whose kubelet allows every safe sysctl: it is given here; what the stage does with it is real.
+    const c = tcp();
+    const [pod] = buildProbePods(request(c), options());
+    const pods = new Map<string, V1Pod>([[pod!.metadata!.name!, { ...pod!, status: { phase: 'Failed', reason: 'SysctlForbidden', message: 'Pod forbidden sysctl: "net.ipv4.ping_group_range" not allowlisted' } }]]);
+    const calls: string[] = [];
+    const core = {
+      listNamespacedPod: async () => ({ items: [...pods.values()] }),
+      createNamespacedPod: async ({ body }: { body: V1Pod }) => { calls.push(`create ${body.metadata!.name}`); pods.set(body.metadata!.name!, { ...body, status: { phase: 'Pending' } }); return body; },
+      deleteNamespacedPod: async ({ name }: { name: string }) => { calls.push(`delete ${name}`); pods.delete(name); return {}; },
+    };
+    const stage = new PodProbeStage({ core: core as never, operatorNamespace: OPERATOR_NS, policy: defaultProbePolicy(IMAGE), script: SCRIPT });
+    const first = await stage.observe(c, 'g1-abc');
+    expect(calls).to.deep.equal([`create ${pod!.metadata!.name}-u`, `delete ${pod!.metadata!.name}`]);
+    expect(first).to.deep.include({ state: 'Running' });
+    const replacement = pods.get(`${pod!.metadata!.name}-u`)!;
+    expect(replacement.spec!.securityContext!.sysctls).to.equal(undefined);
+    expect(envOf(replacement).NETCHECK_ICMP_BLOCKED).to.equal('SysctlForbidden');
+    await stage.observe(c, 'g1-abc');
+    expect(calls, 'nothing more to replace').to.have.length(2);
   });
 });
