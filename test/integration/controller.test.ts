@@ -80,14 +80,14 @@ describe('NetworkCheck controller on a real API server', function () {
     const granted: [string, string, string?][] = [
       ['watch', 'networkchecks.netcheck.dev'], ['patch', 'networkchecks.netcheck.dev/status'],
       ['create', 'pods'], ['delete', 'pods'], ['list', 'pods'], ['update', 'pods/ephemeralcontainers'],
-      ['list', 'services'], ['create', 'events'], ['get', 'nodes'], ['get', 'namespaces'],
+      ['list', 'services'], ['create', 'events'], ['get', 'nodes'], ['get', 'namespaces'], ['list', 'namespaces'], ['watch', 'namespaces'],
       ['list', 'endpointslices.discovery.k8s.io'], ['list', 'networkpolicies.networking.k8s.io'], ['list', 'ingresses.networking.k8s.io'],
       ['update', 'leases.coordination.k8s.io', 'netcheck-system'],
       ['get', 'pods/log'], ['create', 'secrets'], ['delete', 'secrets'],
     ];
     const denied: [string, string, string?][] = [
       ['update', 'networkchecks.netcheck.dev'], ['delete', 'networkchecks.netcheck.dev'], ['patch', 'pods'], ['create', 'pods/exec'],
-      ['get', 'secrets'], ['list', 'secrets'], ['watch', 'secrets'], ['update', 'secrets'], ['delete', 'services'], ['update', 'leases.coordination.k8s.io'], ['create', 'networkpolicies.networking.k8s.io'],
+      ['get', 'secrets'], ['list', 'secrets'], ['watch', 'secrets'], ['update', 'secrets'], ['delete', 'services'], ['update', 'namespaces'], ['list', 'customresourcedefinitions.apiextensions.k8s.io'], ['update', 'leases.coordination.k8s.io'], ['create', 'networkpolicies.networking.k8s.io'],
     ];
     for (const [verb, resource, ns] of granted) expect(can(verb, resource, ns), `${verb} ${resource}`).to.equal('yes');
     for (const [verb, resource, ns] of denied) expect(can(verb, resource, ns), `${verb} ${resource}`).to.equal('no');
