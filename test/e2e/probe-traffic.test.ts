@@ -87,9 +87,11 @@ describe('probe pods never serve traffic (local cluster)', function () {
     await checks.create('peers-ephemeral', { ...slowHttp({ pod: web.podNames[0]!, via: 'Ephemeral' }), http: { path: '/' } });
     const ephemeral = await checks.completedRun('peers-ephemeral');
     expect(ephemeral.status!.result, describe_(ephemeral)).to.equal('Healthy');
-    // The source pod sets no ICMP sysctl: the unprivileged ephemeral probe says why it took no MTU measurement.
-    expect(condition(ephemeral, 'PathMTU')).to.deep.include({ status: 'Unknown', reason: 'NotProbed' });
-    expect(condition(ephemeral, 'PathMTU')!.message).to.include('no group of the probe (65532) is in net.ipv4.ping_group_range');
+    // The ephemeral probe ran in the source pod as the same restricted, capability-less user.
+    const source = await cluster.core.readNamespacedPod({ name: web.podNames[0]!, namespace });
+    const added = source.spec!.ephemeralContainers!.find((c) => c.name === `netcheck-${ephemeral.status!.lastRun!.id}`)!;
+    expect(added.securityContext).to.deep.include({ runAsNonRoot: true, runAsUser: 65532, allowPrivilegeEscalation: false });
+    expect(added.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'] });
 
     await cluster.core.deleteNamespacedService({ name: 'web-peers', namespace });
     const recovered = await checks.completedRun('peers');
