@@ -87,14 +87,7 @@ export class Manager {
     }
     const namespaceSource = this.clients.namespaceSource();
     this.namespaceInformer = new Informer('namespaces', options.kubeConfig, namespaceSource.path, namespaceSource.list, options.log, { ...informerOptions, onRestart: restarts('namespaces') });
-    const caches: Caches = {
-      check: (key) => this.firstOf(this.checkInformers, key),
-      pod: (namespace, name) => this.firstOf(this.podInformers, `${namespace}/${name}`),
-      pods: (namespace) => this.podInformers.flatMap((i) => i.values()).filter((p) => p.metadata?.namespace === namespace),
-      service: (namespace, name) => this.firstOf(this.serviceInformers, `${namespace}/${name}`),
-      services: (namespace) => this.serviceInformers.flatMap((i) => i.values()).filter((s) => s.metadata?.namespace === namespace),
-      namespace: (name) => this.namespaceInformer.get(name),
-    };
+    const caches = this.cacheView();
     const counted = {
       writeStatus: async (check: NetworkCheck, status: NetworkCheck['status']) => {
         const updated = await this.writer.writeStatus(check, status ?? {});
@@ -111,6 +104,23 @@ export class Manager {
       observer: this.metrics,
       captureStore: new SecretCaptureStore(this.clients.core),
     });
+    this.subscribe();
+  }
+
+  /** The reconciler's read access to the informer caches. */
+  private cacheView(): Caches {
+    return {
+      check: (key) => this.firstOf(this.checkInformers, key),
+      pod: (namespace, name) => this.firstOf(this.podInformers, `${namespace}/${name}`),
+      pods: (namespace) => this.podInformers.flatMap((i) => i.values()).filter((p) => p.metadata?.namespace === namespace),
+      service: (namespace, name) => this.firstOf(this.serviceInformers, `${namespace}/${name}`),
+      services: (namespace) => this.serviceInformers.flatMap((i) => i.values()).filter((s) => s.metadata?.namespace === namespace),
+      namespace: (name) => this.namespaceInformer.get(name),
+    };
+  }
+
+  /** Maps informer events to queued checks. */
+  private subscribe(): void {
     for (const informer of this.checkInformers) {
       informer.on((type, check) => {
         if (type === 'delete') {

@@ -22,7 +22,6 @@ const LONG_FUNCTIONS: Record<string, string> = {
   'operator/diagnosis/evidence.ts collectEvidence': 'issue 14: the evidence collector is being reworked for cross-namespace redaction',
   'operator/controller/informer.ts watch': 'the informer (issue 14/robustness work)',
   'operator/probe/env.ts probeEnvironment': 'issue 14: probe pods',
-  'operator/probe/pods.ts buildProbePods': 'issue 14: probe pods',
   'operator/schedule/plan.ts planRun': 'the schedule planner: not split yet',
 };
 
