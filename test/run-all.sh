@@ -3,7 +3,7 @@
 #   unit         pure logic (fake clock, builders)                     npm run test:unit
 #   netns        the probe program and packet capture against real faults in network namespaces
 #   integration  a real etcd + kube-apiserver started by test/support/apiserver.ts
-#   e2e          a real single-node cluster: test/cluster/up.sh ... down.sh
+#   e2e          the real two-node local cluster: test/cluster/up.sh ... down.sh
 # Prints one closing line "tests: N passed, N failed" and exits non-zero on any failure.
 # NETCHECK_TIERS="unit integration" runs a subset.
 set -uo pipefail
@@ -17,6 +17,10 @@ stamp() { echo "=== $(date +%H:%M:%S) (+$(( $(date +%s) - started ))s) $*"; }
 stamp "installing dependencies"
 bash test/cluster/install-deps.sh || { echo "install-deps failed"; exit 1; }
 bash test/cluster/build-k8s.sh >/dev/null || { echo "Kubernetes build failed"; exit 1; }
+case " $tiers " in *" integration "*)
+  stamp "building the kstatus helper (GitOps health tests)"
+  bash test/tools/kstatus/build.sh >/dev/null || { echo "kstatus helper build failed"; exit 1; } ;;
+esac
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund 2>&1 | grep -v 'Unknown user config' | tail -3
 fi

@@ -16,6 +16,8 @@ export const Reason = {
   CheckError: 'CheckError',
   RunPending: 'RunPending',
   RunInProgress: 'RunInProgress',
+  RerunInProgress: 'RerunInProgress',
+  SpecChanged: 'SpecChanged',
   Suspended: 'Suspended',
   SpecInvalid: 'SpecInvalid',
   InvalidSchedule: 'InvalidSchedule',
@@ -29,6 +31,14 @@ export const Reason = {
   Observed: 'Observed',
 } as const;
 export type ReasonName = (typeof Reason)[keyof typeof Reason] | string;
+
+/** The Ready/Stalled reasons a completed run's verdict writes; every other Stalled reason is a stall before any probe. */
+export const VERDICT_REASONS: ReadonlySet<string> = new Set([Reason.CheckHealthy, Reason.CheckUnhealthy, Reason.CheckError]);
+
+/** Whether the check is Stalled because it could not be probed (bad spec, missing source), not because a run failed. */
+export function stalledBeforeProbing(conditions: readonly Condition[] | undefined): boolean {
+  return (conditions ?? []).some((c) => c.type === ConditionType.Stalled && c.status === 'True' && !VERDICT_REASONS.has(c.reason));
+}
 
 export const Result = {
   Pending: 'Pending',

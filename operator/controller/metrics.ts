@@ -1,5 +1,6 @@
 // The controller's own Prometheus metrics; per-check series are added by the check metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { stalledBeforeProbing } from '../api/conditions.ts';
 import type { NetworkCheck } from '../api/types.generated.ts';
 import type { Verdict } from '../diagnosis/verdict.ts';
 
@@ -59,8 +60,9 @@ export class ControllerMetrics {
     const isTrue = (type: string) => conditions.some((c) => c.type === type && c.status === 'True');
     // While a run is in flight the status carries no layer conditions: keep the last verdict's.
     if (isTrue('Reconciling')) return;
-    // A Stalled check was not evaluated (its layer conditions are gone from the status too).
-    const layers = isTrue('Stalled') ? [] : conditions.filter((c) => !KSTATUS_TYPES.has(c.type));
+    // A check stalled before probing was not evaluated (its layer conditions are gone from the status
+    // too); a failed verdict is Stalled as well (GitOps health) and keeps its layers.
+    const layers = stalledBeforeProbing(conditions) ? [] : conditions.filter((c) => !KSTATUS_TYPES.has(c.type));
     const key = `${namespace}/${name}`;
     for (const layer of layers) {
       for (const value of LAYER_STATUSES) this.layerStatus.set({ namespace, name, layer: layer.type, status: value }, layer.status === value ? 1 : 0);

@@ -10,8 +10,7 @@
 import type { V1LabelSelector, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 import {
-  ConditionType, Reason, Result, mergeConditions, notReady, notReconciling, notStalled, ready, reconciling, rfc3339, stalled,
-  type DesiredCondition, type ResultName,
+  ConditionType, Reason, Result, mergeConditions, rfc3339, stalledBeforeProbing, type DesiredCondition, type ResultName,
 } from '../api/conditions.ts';
 import { ANNOTATION_RUN_NOW, LABEL_CHECK, describeTarget, isProbePod, withDefaults, type ResolvedSpec } from '../api/defaults.ts';
 import type { HistoryEntry, NetworkCheck, NetworkCheckStatus, RunRecord } from '../api/types.generated.ts';
@@ -24,6 +23,7 @@ import type { Clock } from './clock.ts';
 import { planRun, type RunPlan } from './plan.ts';
 import { appendHistory, detectTransition } from '../schedule/history.ts';
 import { statusEqual } from './status.ts';
+import { completedRunConditions, runningConditions, settledConditions, stallConditions } from './health.ts';
 import { planCapture, pruneCaptureSecrets, type CaptureStore } from './capture.ts';
 import { captureEnabled, destinationCaptureTargets } from '../probe/capture.ts';
 import { validateUserFilter } from '../capture/filter.ts';
@@ -123,7 +123,7 @@ export class NetworkCheckReconciler {
     if (invalid) {
       return this.finish(check, status, now, {
         result: Result.Error, reason: invalid.reason, summary: invalid.message,
-        conditions: [stalled(invalid.reason, invalid.message, generation), notReady(invalid.reason, invalid.message, generation), notReconciling(generation)],
+        conditions: stallConditions(invalid.reason, invalid.message, generation),
       });
     }
 
@@ -137,23 +137,25 @@ export class NetworkCheckReconciler {
     if (observed.kind === 'stalled') {
       return this.finish(check, status, now, {
         result: Result.Error, reason: observed.reason, summary: observed.message,
-        conditions: [stalled(observed.reason, observed.message, generation), notReady(observed.reason, observed.message, generation), notReconciling(generation)],
+        conditions: stallConditions(observed.reason, observed.message, generation),
         requeueAfterMs: plan.requeueAfterMs,
       });
     }
 
     // 5. Start a run when one is due, unless it would touch the pods it found unsafely; record it
-    //    before creating anything.
-    if (plan.start) {
+    //    before creating anything. A stall before probing that has cleared (the source pod is back)
+    //    leaves no verdict to keep, so the check runs again unless suspended.
+    const recovering = !plan.start && stalledBeforeProbing(status.conditions) && check.spec.suspend !== true;
+    if (plan.start || recovering) {
       const unsafe = runGuardRefusal({ spec, namespace: check.metadata?.namespace ?? '', sourcePods: observed.targets.sourcePods, services: caches.services?.(check.metadata?.namespace ?? '') ?? [], cloneLabels });
       if (unsafe) {
         return this.finish(check, status, now, {
           result: Result.Error, reason: unsafe.reason, summary: unsafe.message,
-          conditions: [stalled(unsafe.reason, unsafe.message, generation), notReady(unsafe.reason, unsafe.message, generation), notReconciling(generation)],
+          conditions: stallConditions(unsafe.reason, unsafe.message, generation),
           requeueAfterMs: plan.requeueAfterMs,
         });
       }
-      return this.startRun(check, spec, status, plan, observed.targets, now);
+      return this.startRun(check, spec, status, recovering ? { ...plan, start: true, trigger: RECOVERED_TRIGGER } : plan, observed.targets, now);
     }
 
     // 6. Nothing to do: keep the last verdict, and wake up for the next scheduled run. Fire times
@@ -161,7 +163,7 @@ export class NetworkCheckReconciler {
     status.nextRunTime = plan.nextRunTime;
     if (plan.scheduledTime) status.lastScheduledTime = plan.scheduledTime;
     const lastResult = status.result ?? Result.Pending;
-    const conditions = this.settledConditions(status, generation, plan);
+    const conditions = [...settledConditions(status.conditions, status.result, status.summary, generation, plan.suspended), ...this.layers(status)];
     return this.finish(check, status, now, { result: lastResult, reason: status.reason, summary: status.summary, conditions, requeueAfterMs: plan.requeueAfterMs });
   }
 
@@ -281,7 +283,7 @@ export class NetworkCheckReconciler {
     // Record the run first: if the operator dies after this write, the next reconcile adopts it.
     const recorded = await this.finish(check, status, now, {
       result: resultWhileRunning(status), reason: status.reason, summary: status.summary,
-      conditions: [reconciling(Reason.RunInProgress, message, generation), notStalled(generation), this.readyWhileRunning(status, generation), ...this.layersWhileRunning(status, generation)],
+      conditions: [...runningConditions(check.status?.conditions, status.lastRun, generation, message), ...this.layersWhileRunning(status, generation)],
     });
     let pods: string[];
     try {
@@ -327,7 +329,7 @@ export class NetworkCheckReconciler {
       const message = `Run ${runId} in progress: ${observation.detail}`;
       await this.finish(check, status, now, {
         result: resultWhileRunning(status), reason: status.reason, summary: status.summary,
-        conditions: [reconciling(Reason.RunInProgress, message, generation), notStalled(generation), this.readyWhileRunning(status, generation), ...this.layersWhileRunning(status, generation)],
+        conditions: [...runningConditions(check.status?.conditions, run, generation, message), ...this.layersWhileRunning(status, generation)],
       });
       return { requeueAfterMs: this.o.runPollMs };
     }
@@ -379,10 +381,9 @@ export class NetworkCheckReconciler {
     status.history = pruned.history;
     const plan = planRun({ ...check, status }, now);
     status.nextRunTime = plan.nextRunTime;
-    const outcome = verdict.result === Result.Healthy ? ready(Reason.CheckHealthy, verdict.summary, generation) : notReady(verdict.result === Result.Error ? Reason.CheckError : Reason.CheckUnhealthy, verdict.summary, generation);
     await this.finish(check, status, now, {
       result: verdict.result, reason: verdict.reason, summary: verdict.summary,
-      conditions: [outcome, notReconciling(generation), notStalled(generation), ...verdict.layers],
+      conditions: completedRunConditions(verdict.result, verdict.summary, verdict.layers, run, generation, plan.start),
       requeueAfterMs: plan.requeueAfterMs,
     });
     this.o.log.info(LogMessage.RunCompleted, logFields(check, { run: runId, result: verdict.result, reason: verdict.reason, durationMs }));
@@ -412,21 +413,9 @@ export class NetworkCheckReconciler {
       .map((c) => ({ ...c }));
   }
 
-  /** While a run is in flight, Ready keeps describing the previous verdict (or Unknown for a first run). */
-  private readyWhileRunning(status: NetworkCheckStatus, generation: number): DesiredCondition {
-    const previous = status.conditions?.find((c) => c.type === ConditionType.Ready);
-    if (previous && previous.reason !== Reason.RunPending && status.history?.length) return { ...previous, observedGeneration: generation };
-    return { type: ConditionType.Ready, status: 'Unknown', reason: Reason.RunPending, message: 'The first run has not finished yet.', observedGeneration: generation };
-  }
-
-  private settledConditions(status: NetworkCheckStatus, generation: number, plan: RunPlan): DesiredCondition[] {
-    const layers = (status.conditions ?? []).filter((c) => !(Object.values(ConditionType) as string[]).includes(c.type));
-    const outcome = status.result === Result.Healthy
-      ? ready(Reason.CheckHealthy, status.summary ?? 'The check passed.', generation)
-      : status.result === Result.Unhealthy || status.result === Result.Error
-        ? notReady(status.result === Result.Error ? Reason.CheckError : Reason.CheckUnhealthy, status.summary ?? 'The check failed.', generation)
-        : { type: ConditionType.Ready, status: 'Unknown' as const, reason: plan.suspended ? Reason.Suspended : Reason.RunPending, message: plan.suspended ? 'The schedule is suspended and no run has finished.' : 'No run has finished yet.', observedGeneration: generation };
-    return [outcome, notReconciling(generation), notStalled(generation), ...layers.map((c) => ({ ...c }))];
+  /** The layer conditions of the stored verdict (every condition that is not a kstatus one). */
+  private layers(status: NetworkCheckStatus): DesiredCondition[] {
+    return (status.conditions ?? []).filter((c) => !(Object.values(ConditionType) as string[]).includes(c.type)).map((c) => ({ ...c }));
   }
 
   /** Computes the final status, writes it when it changed, and returns the requeue. */
@@ -458,6 +447,9 @@ function resultWhileRunning(status: NetworkCheckStatus): ResultName {
   const last = status.history?.[0]?.result;
   return last ?? Result.Running;
 }
+
+/** lastRun.trigger of the run that follows a cleared stall (the planner's triggers are in schedule/plan.ts). */
+const RECOVERED_TRIGGER = 'Recovered';
 
 export function logFields(check: NetworkCheck, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { controller: 'networkcheck', namespace: check.metadata?.namespace, name: check.metadata?.name, ...extra };

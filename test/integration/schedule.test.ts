@@ -9,7 +9,7 @@
 // background while the other tests run on checks of their own; the last test asserts its runs.
 import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, Watch, type CoreV1Event, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { ANNOTATION_RUN_NOW } from '../../operator/api/defaults.ts';
 import type { NetworkCheck, NetworkCheckSpec, RunRecord } from '../../operator/api/types.generated.ts';
@@ -20,6 +20,7 @@ import { binaries, freePort } from '../support/apiserver.ts';
 import { buildEndpointSlice, buildNode, buildPod } from '../support/builders.ts';
 import { waitFor } from '../support/cluster.ts';
 import { StubProbeStage, serviceProbe } from '../support/stub-stage.ts';
+import { VersionRecorder } from '../support/version-recorder.ts';
 import { controlPlane } from './hooks.ts';
 
 const GROUP = 'netcheck.dev';
@@ -77,66 +78,6 @@ function kubectlAsync(args: string[], timeoutMs: number): Promise<{ code: number
       resolve({ code, stdout, stderr, elapsedMs: Date.now() - started });
     });
   });
-}
-
-/**
- * Every version of one check, from a watch: a completed run whose next run starts a millisecond later
- * (a fire time passed during the run) is still a version of its own.
- */
-class VersionRecorder {
-  readonly versions: NetworkCheck[] = [];
-  private readonly kubeConfig: KubeConfig;
-  private readonly namespace: string;
-  private readonly name: string;
-  private resourceVersion = '';
-  private abort: AbortController | undefined;
-  private stopped = false;
-
-  constructor(kubeConfig: KubeConfig, namespace: string, name: string) {
-    this.kubeConfig = kubeConfig;
-    this.namespace = namespace;
-    this.name = name;
-  }
-
-  /** Lists the object as it is now, then watches every change after it. */
-  async start(): Promise<void> {
-    const list = await this.kubeConfig.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
-      group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, fieldSelector: `metadata.name=${this.name}`,
-    });
-    for (const item of list.items as NetworkCheck[]) this.record(item);
-    this.resourceVersion = list.metadata?.resourceVersion ?? '';
-    await this.watch();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.abort?.abort();
-  }
-
-  private record(check: NetworkCheck): void {
-    if (this.versions.at(-1)?.metadata?.resourceVersion !== check.metadata?.resourceVersion) this.versions.push(check);
-  }
-
-  private async watch(): Promise<void> {
-    if (this.stopped) return;
-    const watcher = new Watch(this.kubeConfig);
-    // client-node gives up on a watch after 30 s without data; this object changes about every minute.
-    (watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 10 * MINUTE;
-    let expired = false;
-    // A watch that ends is resumed where it stopped; one whose version expired (410) starts over.
-    const resume = () => { if (!this.stopped) setTimeout(() => void (expired ? this.start() : this.watch()).catch(resume), 200); };
-    try {
-      this.abort = await watcher.watch(`/apis/${GROUP}/${VERSION}/namespaces/${this.namespace}/${PLURAL}`, {
-        fieldSelector: `metadata.name=${this.name}`, resourceVersion: this.resourceVersion, allowWatchBookmarks: true,
-      }, (phase, object: NetworkCheck) => {
-        if (phase === 'ERROR') { expired = true; return; }
-        if (phase === 'ADDED' || phase === 'MODIFIED') this.record(object);
-        if (object?.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
-      }, resume);
-    } catch {
-      resume();
-    }
-  }
 }
 
 describe('scheduled NetworkChecks on a real API server (real clock)', function () {

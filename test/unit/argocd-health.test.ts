@@ -3,69 +3,16 @@
 // Needs the Debian package lua5.1 (`apt-get install -y lua5.1`); LUA_BIN overrides the binary.
 
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { ARGOCD_DIR, ArgoHealth, HEALTH_SCRIPT, type Health } from '../support/gitops-health.ts';
 
-const LUA_BIN = process.env.LUA_BIN ?? 'lua5.1';
-const ARGOCD_DIR = fileURLToPath(new URL('../../config/argocd/', import.meta.url));
-const HEALTH_SCRIPT = join(ARGOCD_DIR, 'networkcheck-health.lua');
-const HARNESS = join(ARGOCD_DIR, 'test-harness.lua');
 const CONFIGMAP_PATCH = join(ARGOCD_DIR, 'argocd-cm-patch.yaml');
 const HEALTH_KEY = 'resource.customizations.health.netcheck.dev_NetworkCheck';
 
-/**
- * A Lua string literal for any JavaScript string: printable ASCII passes through, everything else
- * (quotes, backslashes, control characters, UTF-8 bytes) becomes a 3-digit decimal escape, which
- * Lua 5.1 reads unambiguously even when a digit follows.
- */
-function luaString(text: string): string {
-  let literal = '"';
-  for (const byte of Buffer.from(text, 'utf8')) {
-    const printable = byte >= 0x20 && byte <= 0x7e && byte !== 0x22 && byte !== 0x5c;
-    literal += printable ? String.fromCharCode(byte) : `\\${String(byte).padStart(3, '0')}`;
-  }
-  return `${literal}"`;
-}
-
-/** A Lua table constructor for a JSON value (JSON arrays become 1-based sequences; null fields are omitted). */
-function toLuaLiteral(value: unknown): string {
-  if (value === null || value === undefined) return 'nil';
-  if (typeof value === 'boolean') return String(value);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error(`cannot encode ${value} for Lua`);
-    return String(value);
-  }
-  if (typeof value === 'string') return luaString(value);
-  if (Array.isArray(value)) return `{${value.map(toLuaLiteral).join(', ')}}`;
-  if (typeof value === 'object') {
-    const fields = Object.entries(value as Record<string, unknown>)
-      .filter(([, field]) => field !== null && field !== undefined)
-      .map(([key, field]) => `[${luaString(key)}] = ${toLuaLiteral(field)}`);
-    return `{${fields.join(', ')}}`;
-  }
-  throw new Error(`cannot encode a ${typeof value} for Lua`);
-}
-
-interface Health {
-  status: string;
-  message: string;
-}
-
-let workDir: string;
-
-function runHealthCheck(object: unknown): Health {
-  const objectFile = join(workDir, 'object.lua');
-  writeFileSync(objectFile, `return ${toLuaLiteral(object)}\n`);
-  const run = spawnSync(LUA_BIN, [HARNESS, HEALTH_SCRIPT, objectFile], { encoding: 'utf8', timeout: 10_000 });
-  if (run.error) throw run.error;
-  if (run.status !== 0) throw new Error(`lua exited with ${run.status}: ${run.stderr}`);
-  const newline = run.stdout.indexOf('\n');
-  return { status: run.stdout.slice(0, newline), message: run.stdout.slice(newline + 1) };
-}
+let argo: ArgoHealth;
+const runHealthCheck = (object: unknown): Health => argo.of(object);
 
 function check(generation: number, status?: Record<string, unknown>): Record<string, unknown> {
   const object: Record<string, unknown> = {
@@ -80,14 +27,10 @@ function check(generation: number, status?: Record<string, unknown>): Record<str
 
 describe('Argo CD health check (Lua, run in a real interpreter)', () => {
   before(() => {
-    const probe = spawnSync(LUA_BIN, ['-v'], { encoding: 'utf8' });
-    if (probe.error || probe.status !== 0) {
-      throw new Error(`Lua interpreter '${LUA_BIN}' not found or broken: install it with 'apt-get install -y lua5.1' (or set LUA_BIN)`);
-    }
-    workDir = mkdtempSync(join(tmpdir(), 'argocd-health-'));
+    argo = ArgoHealth.open();
   });
   after(() => {
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
+    argo?.close();
   });
 
   it('Healthy -> Healthy, with the summary as message', () => {
@@ -171,6 +114,46 @@ describe('Argo CD health check (Lua, run in a real interpreter)', () => {
     ];
     expect(runHealthCheck(check(3, { observedGeneration: 3, result: 'Healthy', conditions: conditions('False', 3) })).status).to.equal('Healthy');
     expect(runHealthCheck(check(3, { observedGeneration: 3, result: 'Healthy', conditions: conditions('True', 2) })).status).to.equal('Healthy');
+  });
+
+  const cond = (type: string, status: string, reason: string, message: string, observedGeneration: number) =>
+    ({ type, status, reason, message, observedGeneration, lastTransitionTime: '2025-06-02T10:00:00Z' });
+
+  it('Reconciling=True (a spec without a verdict yet) -> Progressing with its message, even while the old result is Healthy', () => {
+    const specChanged = check(2, {
+      observedGeneration: 2, result: 'Healthy', summary: 'old verdict',
+      conditions: [
+        cond('Reconciling', 'True', 'RunInProgress', 'Run g2-abc started (SpecChanged).', 2),
+        cond('Stalled', 'False', 'Observed', 'ok', 2),
+        cond('Ready', 'Unknown', 'RunPending', 'Generation 2 has no verdict yet: its first run has not finished.', 2),
+      ],
+    });
+    expect(runHealthCheck(specChanged)).to.deep.equal({ status: 'Progressing', message: 'Run g2-abc started (SpecChanged).' });
+  });
+
+  it('a completed failing verdict is Stalled=True: Degraded with layer/reason and the summary', () => {
+    const unhealthy = check(1, {
+      observedGeneration: 1, result: 'Unhealthy', failedLayer: 'Endpoints', reason: 'NoEndpoints', summary: 'Service shop/backend has no ready endpoints.',
+      conditions: [
+        cond('Ready', 'False', 'CheckUnhealthy', 'Service shop/backend has no ready endpoints.', 1),
+        cond('Reconciling', 'False', 'Observed', 'idle', 1),
+        cond('Stalled', 'True', 'CheckUnhealthy', 'Service shop/backend has no ready endpoints.', 1),
+      ],
+    });
+    expect(runHealthCheck(unhealthy)).to.deep.equal({ status: 'Degraded', message: 'Endpoints/NoEndpoints: Service shop/backend has no ready endpoints.' });
+  });
+
+  it('a re-run of an unchanged spec (Reconciling=False, RerunInProgress) keeps the last verdict: no flap to Progressing', () => {
+    const rerun = check(1, {
+      observedGeneration: 1, result: 'Healthy', summary: 'TCP connected.',
+      lastRun: { id: 'g1-b', trigger: 'Scheduled', startTime: '2025-06-02T10:01:00Z' },
+      conditions: [
+        cond('Ready', 'True', 'CheckHealthy', 'TCP connected.', 1),
+        cond('Reconciling', 'False', 'RerunInProgress', 'Run g1-b in progress.', 1),
+        cond('Stalled', 'False', 'Observed', 'ok', 1),
+      ],
+    });
+    expect(runHealthCheck(rerun)).to.deep.equal({ status: 'Healthy', message: 'TCP connected.' });
   });
 
   it('passes hostile strings through the Lua encoding unchanged', () => {
