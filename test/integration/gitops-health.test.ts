@@ -5,20 +5,15 @@
 // sigs.k8s.io/cli-utils v0.37.2, as Flux runs it) and to the Argo CD Lua health check, and
 // `kubectl wait --for=condition=Ready` is run against a spec change. The probe stage is stubbed at its
 // interface (no kubelet in this tier); the controller, its status writes and the diagnosis are real.
-import { execFile } from 'node:child_process';
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { ANNOTATION_RUN_NOW } from '../../operator/api/defaults.ts';
-import { GROUP, PLURAL, VERSION } from '../../operator/api/schema.ts';
-import type { Condition, NetworkCheck, NetworkCheckSpec } from '../../operator/api/types.generated.ts';
-import { Manager } from '../../operator/controller/manager.ts';
-import { createDiagnose } from '../../operator/diagnosis/index.ts';
-import { createLogger, silentLogger } from '../../operator/log.ts';
-import { binaries } from '../support/apiserver.ts';
-import { buildEndpointSlice, buildNode, buildPod } from '../support/builders.ts';
+import type { Condition, NetworkCheck } from '../../operator/api/types.generated.ts';
+import type { Manager } from '../../operator/controller/manager.ts';
+import { buildPod } from '../support/builders.ts';
 import { waitFor } from '../support/cluster.ts';
 import { ArgoHealth, Kstatus, type Health } from '../support/gitops-health.ts';
 import { StubProbeStage, serviceProbe } from '../support/stub-stage.ts';
+import { StubWorld } from '../support/stub-world.ts';
 import { VersionRecorder } from '../support/version-recorder.ts';
 import { controlPlane } from './hooks.ts';
 
@@ -33,39 +28,16 @@ describe('GitOps health of real NetworkChecks: kstatus (Flux) and the Argo CD Lu
   const namespace = 'gitops-test';
   let manager: Manager;
   let stage: StubProbeStage;
-  let custom: CustomObjectsApi;
-  let core: CoreV1Api;
+  let world: StubWorld;
   let kstatus: Kstatus;
   let argo: ArgoHealth;
   let scheduled: VersionRecorder;
 
   const key = (name: string) => `${namespace}/${name}`;
-  const getCheck = async (name: string) => await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }) as NetworkCheck;
-  const patchCheck = (name: string, body: unknown) => custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body });
-  const createCheck = async (name: string, spec: Partial<NetworkCheckSpec> = {}) => {
-    const body = {
-      apiVersion: `${GROUP}/${VERSION}`, kind: 'NetworkCheck', metadata: { name, namespace },
-      spec: { source: { pod: 'web' }, destination: { service: 'backend', port: 8080 }, ...spec },
-    };
-    // A just-established CRD answers 429 "storage is (re)initializing" for a moment when this file runs alone.
-    await waitFor(`create ${name}`, async () => {
-      try {
-        await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body });
-        return true;
-      } catch (err) {
-        if ((err as { code?: number }).code === 429) return undefined;
-        throw err;
-      }
-    }, 30_000, 200);
-  };
-  const createRunningPod = async (pod: V1Pod) => {
-    const { status, ...withoutStatus } = pod;
-    await core.createNamespacedPod({ namespace, body: withoutStatus });
-    // No kubelet here: write the status a kubelet would write, through the real status subresource.
-    const current = await core.readNamespacedPod({ name: pod.metadata!.name!, namespace });
-    current.status = status;
-    await core.replaceNamespacedPodStatus({ name: pod.metadata!.name!, namespace, body: current });
-  };
+  const getCheck = (name: string) => world.getCheck(name);
+  const patchCheck = (name: string, body: unknown) => world.patchCheck(name, body);
+  const createCheck = (name: string, spec: Parameters<StubWorld['createCheck']>[1] = {}) => world.createCheck(name, spec);
+  const createRunningPod = (pod: Parameters<StubWorld['createRunningPod']>[0]) => world.createRunningPod(pod);
   const conditionOf = (check: NetworkCheck, type: string): Condition | undefined => check.status?.conditions?.find((c) => c.type === type);
   const inFlight = (check: NetworkCheck, generation: number) => Boolean(check.status?.lastRun?.id) && !check.status?.lastRun?.completionTime && check.status?.lastRun?.generation === generation;
   /** The stored object as it is while a run of `generation` is in flight (optionally: of this trigger). */
@@ -79,41 +51,23 @@ describe('GitOps health of real NetworkChecks: kstatus (Flux) and the Argo CD Lu
     const run = c.status?.lastRun;
     return run?.completionTime && run.generation === generation && (run.startTime ?? '') >= after ? c : undefined;
   }, 30_000, 100);
+  /** The stored object once it is Stalled (before probing: a missing source). */
+  const stalledNow = (name: string) => waitFor(`${name}: Stalled`, async () => {
+    const c = await getCheck(name);
+    return conditionOf(c, 'Stalled')?.status === 'True' ? c : undefined;
+  }, 15_000, 100);
   const judge = async (check: NetworkCheck): Promise<Verdicts> => ({ kstatus: await kstatus.of(check), argo: argo.of(check) });
 
   before(async function () {
     this.timeout(180_000);
     kstatus = Kstatus.open();
     argo = ArgoHealth.open();
-    const plane = controlPlane();
-    const kc = plane.kubeConfig();
-    custom = kc.makeApiClient(CustomObjectsApi);
-    core = kc.makeApiClient(CoreV1Api);
-    // The operator's ServiceAccount and RBAC; the controller and the diagnosis run with exactly these rules.
-    const deployed = plane.kubectl(['apply', '--server-side', '-k', 'config/']);
-    expect(deployed.code, deployed.stderr).to.equal(0);
-    plane.kubectl(['create', 'namespace', namespace]);
-    const operator = plane.userKubeConfig('system:serviceaccount:netcheck-system:netcheck-operator', ['system:serviceaccounts', 'system:serviceaccounts:netcheck-system', 'system:authenticated']);
-
-    // A node, a source pod, a Service with one ready backend (its EndpointSlice written by hand: no
-    // controller-manager runs here), and a Service with none.
-    await core.createNode({ body: buildNode(NODE, { internalIP: '172.30.0.3', podCIDR: '10.244.8.0/24' }) });
-    await createRunningPod(buildPod('web', { namespace, labels: { app: 'web' }, ip: '10.244.8.10', nodeName: NODE }));
-    await createRunningPod(buildPod('backend-1', { namespace, labels: { app: 'backend' }, ip: '10.244.8.21', nodeName: NODE, ports: [{ containerPort: 8080, name: 'http' }] }));
-    await core.createNamespacedService({ namespace, body: { metadata: { name: 'backend', namespace }, spec: { selector: { app: 'backend' }, ports: [{ name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP' }] } } });
-    await kc.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({ namespace, body: buildEndpointSlice('backend', namespace, [{ ip: '10.244.8.21', nodeName: NODE, podName: 'backend-1' }], [{ port: 8080, name: 'http' }]) });
-    await core.createNamespacedService({ namespace, body: { metadata: { name: 'no-backends', namespace }, spec: { selector: { app: 'nothing' }, ports: [{ port: 8080, targetPort: 8080, protocol: 'TCP' }] } } });
-
+    world = await StubWorld.create(controlPlane(), { namespace, node: NODE, nodeIP: '172.30.0.3', podNet: '10.244.8' });
     stage = new StubProbeStage({ runDurationMs: PROBE_MS, nodeName: NODE });
-    manager = new Manager({
-      kubeConfig: operator, log: process.env.TEST_LOG ? createLogger('debug') : silentLogger(), stage,
-      diagnose: createDiagnose(operator), namespaces: [namespace], workers: 4,
-    });
-    await manager.start();
-    await manager.waitForSync();
+    manager = await world.startOperator(stage);
     // Created first: its next fire time is at most a minute away, and the other tests run meanwhile.
     await createCheck('scheduled', { schedule: '* * * * *' });
-    scheduled = new VersionRecorder(kc, namespace, 'scheduled');
+    scheduled = new VersionRecorder(world.kubeConfig, namespace, 'scheduled');
     await scheduled.start();
   });
 
@@ -122,7 +76,7 @@ describe('GitOps health of real NetworkChecks: kstatus (Flux) and the Argo CD Lu
     scheduled?.stop();
     argo?.close();
     await manager?.stop();
-    await core?.deleteNode({ name: NODE }).catch(() => undefined);
+    await world?.stop();
   });
 
   it('a first run in flight is InProgress; its Healthy verdict is Current', async () => {
@@ -145,10 +99,7 @@ describe('GitOps health of real NetworkChecks: kstatus (Flux) and the Argo CD Lu
 
   it('Stalled (source pod missing) is Failed with the condition naming the field', async () => {
     await createCheck('stalled', { source: { pod: 'web-missing' } });
-    const stalled = await waitFor('Stalled', async () => {
-      const c = await getCheck('stalled');
-      return conditionOf(c, 'Stalled')?.status === 'True' ? c : undefined;
-    }, 15_000, 100);
+    const stalled = await stalledNow('stalled');
     const message = conditionOf(stalled, 'Stalled')!.message;
     expect(message).to.include('spec.source.pod').and.include(`${namespace}/web-missing`);
     expect(await judge(stalled)).to.deep.equal({ kstatus: { status: 'Failed', message }, argo: { status: 'Degraded', message } });
@@ -195,7 +146,7 @@ describe('GitOps health of real NetworkChecks: kstatus (Flux) and the Argo CD Lu
     expect(conditionOf(before, 'Ready')).to.include({ status: 'True' });
     await patchCheck('first-run', [{ op: 'replace', path: '/spec/timeoutSeconds', value: 4 }]);
     // Started before the operator has even seen generation 2: it must not pass on generation 1's Ready=True.
-    const wait = kubectlAsync(['wait', '--for=condition=Ready', 'networkcheck/first-run', '-n', namespace, '--timeout=60s'], 90_000);
+    const wait = world.kubectl(['wait', '--for=condition=Ready', 'networkcheck/first-run', '-n', namespace, '--timeout=60s'], 90_000);
     const running = await whileRunning('first-run', 2);
     expect(conditionOf(running, 'Reconciling')).to.include({ status: 'True', observedGeneration: 2 });
     expect(conditionOf(running, 'Ready')).to.include({ status: 'Unknown', reason: 'RunPending', observedGeneration: 2 });
@@ -213,21 +164,15 @@ describe('GitOps health of real NetworkChecks: kstatus (Flux) and the Argo CD Lu
 
   it('a check whose missing source comes back runs again by itself and turns Current', async () => {
     await createCheck('source-returns', { source: { pod: 'web-late' } });
-    const stalled = await waitFor('Stalled', async () => {
-      const c = await getCheck('source-returns');
-      return conditionOf(c, 'Stalled')?.status === 'True' ? c : undefined;
-    }, 15_000, 100);
+    const stalled = await stalledNow('source-returns');
     expect((await judge(stalled)).kstatus.status).to.equal('Failed');
     await createRunningPod(buildPod('web-late', { namespace, labels: { app: 'web' }, ip: '10.244.8.11', nodeName: NODE }));
     const healthy = await completed('source-returns');
     expect(healthy.status?.result).to.equal('Healthy');
     expect(await judge(healthy)).to.deep.include({ kstatus: { status: 'Current', message: 'Resource is Ready' } });
     // Then the source leaves after a verdict, and returns: a run of the same generation follows.
-    await core.deleteNamespacedPod({ namespace, name: 'web-late', gracePeriodSeconds: 0 });
-    const stalledAgain = await waitFor('Stalled again', async () => {
-      const c = await getCheck('source-returns');
-      return conditionOf(c, 'Stalled')?.status === 'True' ? c : undefined;
-    }, 15_000, 100);
+    await world.core.deleteNamespacedPod({ namespace, name: 'web-late', gracePeriodSeconds: 0 });
+    const stalledAgain = await stalledNow('source-returns');
     expect(await judge(stalledAgain)).to.deep.include({ kstatus: { status: 'Failed', message: conditionOf(stalledAgain, 'Stalled')!.message } });
     await createRunningPod(buildPod('web-late', { namespace, labels: { app: 'web' }, ip: '10.244.8.12', nodeName: NODE }));
     const recovered = await completed('source-returns', 1, healthy.status!.lastRun!.completionTime);
@@ -263,13 +208,3 @@ describe('GitOps health of real NetworkChecks: kstatus (Flux) and the Argo CD Lu
     expect((await judge(first!)).kstatus.status).to.equal('InProgress');
   });
 });
-
-/** kubectl as a child process: a synchronous call would block the controller running in this process. */
-function kubectlAsync(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(binaries().kubectl, ['--kubeconfig', controlPlane().kubeconfigPath, ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}

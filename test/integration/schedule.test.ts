@@ -7,19 +7,17 @@
 //
 // The every-minute check needs five minutes of real time. It is created in `before` and runs in the
 // background while the other tests run on checks of their own; the last test asserts its runs.
-import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, CoreV1Event, CustomObjectsApi, V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { ANNOTATION_RUN_NOW } from '../../operator/api/defaults.ts';
 import type { NetworkCheck, NetworkCheckSpec, RunRecord } from '../../operator/api/types.generated.ts';
-import { Manager, serveHealthAndMetrics } from '../../operator/controller/manager.ts';
-import { createDiagnose } from '../../operator/diagnosis/index.ts';
-import { createLogger, silentLogger } from '../../operator/log.ts';
-import { binaries, freePort } from '../support/apiserver.ts';
-import { buildEndpointSlice, buildNode, buildPod } from '../support/builders.ts';
+import { serveHealthAndMetrics, type Manager } from '../../operator/controller/manager.ts';
+import { freePort } from '../support/apiserver.ts';
+import { buildPod } from '../support/builders.ts';
 import { waitFor } from '../support/cluster.ts';
 import { StubProbeStage, serviceProbe } from '../support/stub-stage.ts';
+import { StubWorld } from '../support/stub-world.ts';
 import { VersionRecorder } from '../support/version-recorder.ts';
 import { controlPlane } from './hooks.ts';
 
@@ -69,17 +67,6 @@ function only(samples: Sample[], name: string, labels: Record<string, string>): 
   return found[0]!.value;
 }
 
-/** kubectl as a child process: the synchronous helper would block the controller running in this process. */
-function kubectlAsync(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string; elapsedMs: number }> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    execFile(binaries().kubectl, ['--kubeconfig', controlPlane().kubeconfigPath, ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr, elapsedMs: Date.now() - started });
-    });
-  });
-}
-
 describe('scheduled NetworkChecks on a real API server (real clock)', function () {
   this.timeout(120_000);
   const namespace = 'sched-test';
@@ -95,38 +82,17 @@ describe('scheduled NetworkChecks on a real API server (real clock)', function (
   const versions = () => recorder.versions;
 
   const key = (name: string) => `${namespace}/${name}`;
-  const getCheck = async (name: string) => await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }) as NetworkCheck;
-  const patchCheck = (name: string, body: unknown) => custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body });
-  const createCheck = async (name: string, spec: Partial<NetworkCheckSpec> = {}) => {
-    const body = {
-      apiVersion: `${GROUP}/${VERSION}`, kind: 'NetworkCheck', metadata: { name, namespace },
-      spec: { source: { pod: 'web' }, destination: { service: 'backend', port: 8080 }, ...spec },
-    };
-    // A just-established CRD answers 429 "storage is (re)initializing" for a moment when this file runs alone.
-    await waitFor(`create ${name}`, async () => {
-      try {
-        await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body });
-        return true;
-      } catch (err) {
-        if ((err as { code?: number }).code === 429) return undefined;
-        throw err;
-      }
-    }, 30_000, 200);
-  };
+  let world: StubWorld;
+  const getCheck = (name: string) => world.getCheck(name);
+  const patchCheck = (name: string, body: unknown) => world.patchCheck(name, body);
+  const createCheck = (name: string, spec: Partial<NetworkCheckSpec> = {}) => world.createCheck(name, spec);
   // Completed: the run's own completion, never one left over from the run before (completion >= start).
   const isCompleted = (run: RunRecord | undefined) => Boolean(run?.completionTime) && time(run!.completionTime) >= time(run!.startTime);
   const completedRun = (name: string, what: (c: NetworkCheck) => boolean = () => true, timeoutMs = 30_000) => waitFor(`a completed run of ${name}`, async () => {
     const c = await getCheck(name);
     return isCompleted(c.status?.lastRun) && what(c) ? c : undefined;
   }, timeoutMs, 100);
-  const createRunningPod = async (pod: V1Pod) => {
-    const { status, ...withoutStatus } = pod;
-    await core.createNamespacedPod({ namespace, body: withoutStatus });
-    // No kubelet here: write the status a kubelet would write, through the real status subresource.
-    const current = await core.readNamespacedPod({ name: pod.metadata!.name!, namespace });
-    current.status = status;
-    await core.replaceNamespacedPodStatus({ name: pod.metadata!.name!, namespace, body: current });
-  };
+  const createRunningPod = (pod: V1Pod) => world.createRunningPod(pod);
   const scrape = async () => {
     const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
     expect(response.status).to.equal(200);
@@ -136,37 +102,16 @@ describe('scheduled NetworkChecks on a real API server (real clock)', function (
 
   before(async function () {
     this.timeout(180_000);
-    const plane = controlPlane();
-    const kc = plane.kubeConfig();
-    custom = kc.makeApiClient(CustomObjectsApi);
-    core = kc.makeApiClient(CoreV1Api);
-    // The operator's ServiceAccount and RBAC; the controller and the diagnosis run with exactly these rules.
-    const deployed = plane.kubectl(['apply', '--server-side', '-k', 'config/']);
-    expect(deployed.code, deployed.stderr).to.equal(0);
-    plane.kubectl(['create', 'namespace', namespace]);
-    const operator = plane.userKubeConfig('system:serviceaccount:netcheck-system:netcheck-operator', ['system:serviceaccounts', 'system:serviceaccounts:netcheck-system', 'system:authenticated']);
-
-    // The world the checks look at: a node, a source pod, a Service with one ready backend (its
-    // EndpointSlice written by hand: no controller-manager runs here), and a Service with none.
-    await core.createNode({ body: buildNode(NODE, { internalIP: '172.30.0.2', podCIDR: '10.244.7.0/24' }) });
-    await createRunningPod(buildPod('web', { namespace, labels: { app: 'web' }, ip: '10.244.7.10', nodeName: NODE }));
-    await createRunningPod(buildPod('backend-1', { namespace, labels: { app: 'backend' }, ip: '10.244.7.21', nodeName: NODE, ports: [{ containerPort: 8080, name: 'http' }] }));
-    await core.createNamespacedService({ namespace, body: { metadata: { name: 'backend', namespace }, spec: { selector: { app: 'backend' }, ports: [{ name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP' }] } } });
-    await kc.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({ namespace, body: buildEndpointSlice('backend', namespace, [{ ip: '10.244.7.21', nodeName: NODE, podName: 'backend-1' }], [{ port: 8080, name: 'http' }]) });
-    await core.createNamespacedService({ namespace, body: { metadata: { name: 'no-backends', namespace }, spec: { selector: { app: 'nothing' }, ports: [{ port: 8080, targetPort: 8080, protocol: 'TCP' }] } } });
-
+    world = await StubWorld.create(controlPlane(), { namespace, node: NODE, nodeIP: '172.30.0.2', podNet: '10.244.7' });
+    custom = world.custom;
+    core = world.core;
     stage = new StubProbeStage({ runDurationMs: PROBE_MS, nodeName: NODE });
-    manager = new Manager({
-      kubeConfig: operator, log: process.env.TEST_LOG ? createLogger('debug') : silentLogger(), stage,
-      diagnose: createDiagnose(operator), namespaces: [namespace], workers: 4,
-    });
-    await manager.start();
-    await manager.waitForSync();
+    manager = await world.startOperator(stage);
     metricsPort = await freePort();
     metricsServer = serveHealthAndMetrics(metricsPort, () => manager, manager.metrics, () => true);
 
     await createCheck(everyMinute, { schedule: '* * * * *', historyLimit: HISTORY_LIMIT });
-    recorder = new VersionRecorder(kc, namespace, everyMinute);
+    recorder = new VersionRecorder(world.kubeConfig, namespace, everyMinute);
     await recorder.start();
   });
 
@@ -175,7 +120,7 @@ describe('scheduled NetworkChecks on a real API server (real clock)', function (
     recorder?.stop();
     metricsServer?.close();
     await manager?.stop();
-    await core?.deleteNode({ name: NODE }).catch(() => undefined);
+    await world?.stop();
   });
 
   it('suspend stops the schedule across a minute boundary; run-now runs exactly once and is marked handled', async function () {
@@ -222,7 +167,7 @@ describe('scheduled NetworkChecks on a real API server (real clock)', function (
     await createCheck('wait-healthy');
     await createCheck('wait-unhealthy', { destination: { service: 'no-backends', port: 8080 } });
     // Started before the first run finishes, so kubectl really waits for the condition to turn True.
-    const healthy = await kubectlAsync(['wait', '--for=condition=Ready', `networkcheck/wait-healthy`, '-n', namespace, '--timeout=60s'], 90_000);
+    const healthy = await world.kubectl(['wait', '--for=condition=Ready', `networkcheck/wait-healthy`, '-n', namespace, '--timeout=60s'], 90_000);
     expect(healthy.code, healthy.stderr).to.equal(0);
     expect(healthy.stdout).to.include('condition met');
     const check = await getCheck('wait-healthy');
@@ -232,10 +177,10 @@ describe('scheduled NetworkChecks on a real API server (real clock)', function (
     // The failing counterpart: its verdict is in (Ready=False), so a short wait for Ready=True times out.
     const unhealthy = await completedRun('wait-unhealthy');
     expect(unhealthy.status).to.include({ result: 'Unhealthy', failedLayer: 'Endpoints' });
-    const timedOut = await kubectlAsync(['wait', '--for=condition=Ready', 'networkcheck/wait-unhealthy', '-n', namespace, '--timeout=3s'], 60_000);
+    const timedOut = await world.kubectl(['wait', '--for=condition=Ready', 'networkcheck/wait-unhealthy', '-n', namespace, '--timeout=3s'], 60_000);
     expect(timedOut.code, 'kubectl wait exit code').to.not.equal(0);
     expect(timedOut.stderr).to.include('timed out');
-    const notReady = await kubectlAsync(['wait', '--for=condition=Ready=false', 'networkcheck/wait-unhealthy', '-n', namespace, '--timeout=30s'], 60_000);
+    const notReady = await world.kubectl(['wait', '--for=condition=Ready=false', 'networkcheck/wait-unhealthy', '-n', namespace, '--timeout=30s'], 60_000);
     expect(notReady.code, notReady.stderr).to.equal(0);
 
     // The first verdict of each is an Event on the check.
