@@ -46,4 +46,4 @@ done < "$work/readme-commands" >> "$work/second-terminal.sh"
 echo "### second terminal: the two printed lines, then the README's commands"
 sed 's/^/  > /' "$work/second-terminal.sh" | grep -v '^  > echo '
 env -i HOME="$HOME" PATH=/usr/bin:/bin TERM=dumb bash --noprofile --norc -e "$work/second-terminal.sh"
-echo "### the operator logged $(grep -c '^{' "$work/stdout" || true) JSON lines; stopping it"
+echo "### the operator logged $(cat "$work/stdout" "$work/stderr" | grep -c '^{' || true) JSON lines; stopping it"
