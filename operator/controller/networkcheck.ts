@@ -120,12 +120,7 @@ export class NetworkCheckReconciler {
     // 2. Validate what the schema cannot; a bad spec is Stalled until the user edits it: no retry loop.
     const plan = planRun(check, now);
     const invalid = this.validate(check, spec, plan);
-    if (invalid) {
-      return this.finish(check, status, now, {
-        result: Result.Error, reason: invalid.reason, summary: invalid.message,
-        conditions: stallConditions(invalid.reason, invalid.message, generation),
-      });
-    }
+    if (invalid) return this.stall(check, status, now, invalid);
 
     // 3. A run in flight: observe it, and finish it when its pods are done.
     const inFlight = status.lastRun?.id && !status.lastRun.completionTime ? status.lastRun : undefined;
@@ -134,13 +129,7 @@ export class NetworkCheckReconciler {
     // 4. Observe the source and the destination. Missing ones stall the check; the pod and
     //    Service informers re-queue it when they appear.
     const observed = this.observe(check, spec);
-    if (observed.kind === 'stalled') {
-      return this.finish(check, status, now, {
-        result: Result.Error, reason: observed.reason, summary: observed.message,
-        conditions: stallConditions(observed.reason, observed.message, generation),
-        requeueAfterMs: plan.requeueAfterMs,
-      });
-    }
+    if (observed.kind === 'stalled') return this.stall(check, status, now, observed, plan.requeueAfterMs);
 
     // 5. Start a run when one is due, unless it would touch the pods it found unsafely; record it
     //    before creating anything. A stall before probing that has cleared (the source pod is back)
@@ -148,13 +137,7 @@ export class NetworkCheckReconciler {
     const recovering = !plan.start && stalledBeforeProbing(status.conditions) && check.spec.suspend !== true;
     if (plan.start || recovering) {
       const unsafe = runGuardRefusal({ spec, namespace: check.metadata?.namespace ?? '', sourcePods: observed.targets.sourcePods, services: caches.services?.(check.metadata?.namespace ?? '') ?? [], cloneLabels });
-      if (unsafe) {
-        return this.finish(check, status, now, {
-          result: Result.Error, reason: unsafe.reason, summary: unsafe.message,
-          conditions: stallConditions(unsafe.reason, unsafe.message, generation),
-          requeueAfterMs: plan.requeueAfterMs,
-        });
-      }
+      if (unsafe) return this.stall(check, status, now, unsafe, plan.requeueAfterMs);
       return this.startRun(check, spec, status, recovering ? { ...plan, start: true, trigger: RECOVERED_TRIGGER } : plan, observed.targets, now);
     }
 
@@ -165,6 +148,15 @@ export class NetworkCheckReconciler {
     const lastResult = status.result ?? Result.Pending;
     const conditions = [...settledConditions(status.conditions, status.result, status.summary, generation, plan.suspended), ...this.layers(status)];
     return this.finish(check, status, now, { result: lastResult, reason: status.reason, summary: status.summary, conditions, requeueAfterMs: plan.requeueAfterMs });
+  }
+
+  /** A check that cannot be probed: Stalled with the field named, its result Error, until the world or the spec changes. */
+  private stall(check: NetworkCheck, status: NetworkCheckStatus, now: Date, refusal: { reason: string; message: string }, requeueAfterMs?: number): Promise<ReconcileResult> {
+    const generation = check.metadata?.generation ?? 0;
+    return this.finish(check, status, now, {
+      result: Result.Error, reason: refusal.reason, summary: refusal.message,
+      conditions: stallConditions(refusal.reason, refusal.message, generation), requeueAfterMs,
+    });
   }
 
   private async forgetNodeProbes(key: string): Promise<ReconcileResult> {
