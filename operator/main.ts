@@ -4,9 +4,11 @@
 //                         [--node-source-namespaces=netcheck-system] [--probe-image=IMAGE]
 //                         [--allowed-probe-images=IMAGE,...] [--probe-toleration-keys=KEY,...|*]
 //                         [--probe-tolerate-all-taints] [--probe-max-cpu=500m] [--probe-max-memory=256Mi]
+//                         [--node-diagnostics=Off|OnFailure|Always] [--node-diagnostics-namespaces=a,b|*]
 // Every flag has an environment variable twin (WATCH_NAMESPACES, WORKERS, LOG_LEVEL, METRICS_PORT,
 // LEADER_ELECT, POD_NAMESPACE, NODE_SOURCE_NAMESPACES, PROBE_IMAGE, ALLOWED_PROBE_IMAGES,
-// PROBE_TOLERATION_KEYS, PROBE_TOLERATE_ALL_TAINTS, PROBE_MAX_CPU, PROBE_MAX_MEMORY). The kubeconfig is
+// PROBE_TOLERATION_KEYS, PROBE_TOLERATE_ALL_TAINTS, PROBE_MAX_CPU, PROBE_MAX_MEMORY, NODE_DIAGNOSTICS,
+// NODE_DIAGNOSTICS_NAMESPACES). The kubeconfig is
 // the in-cluster service account when running in a pod, else $KUBECONFIG or ~/.kube/config.
 import { hostname } from 'node:os';
 import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -19,6 +21,7 @@ import { createDiagnose } from './diagnosis/index.ts';
 import { createLogger } from './log.ts';
 import { PodProbeStage } from './probe/pods.ts';
 import { parseQuantity, type ProbePolicy } from './probe/policy.ts';
+import { NODE_DIAGNOSTICS_MODES, type NodeDiagnosticsMode, type NodeDiagnosticsSettings } from './probe/node-inspection.ts';
 
 export interface OperatorConfig {
   namespaces: string[];
@@ -30,6 +33,7 @@ export interface OperatorConfig {
   nodeSourceNamespaces: string[];
   probeImage: string;
   probePolicy: ProbePolicy;
+  nodeDiagnostics: NodeDiagnosticsSettings;
 }
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
@@ -40,7 +44,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     flags.set(m[1]!, m[2] ?? 'true');
   }
   const known = ['namespaces', 'workers', 'log-level', 'metrics-port', 'leader-elect', 'operator-namespace', 'node-source-namespaces', 'probe-image',
-    'allowed-probe-images', 'probe-toleration-keys', 'probe-tolerate-all-taints', 'probe-max-cpu', 'probe-max-memory'];
+    'allowed-probe-images', 'probe-toleration-keys', 'probe-tolerate-all-taints', 'probe-max-cpu', 'probe-max-memory', 'node-diagnostics',
+    'node-diagnostics-namespaces'];
   for (const name of flags.keys()) if (!known.includes(name)) throw new Error(`unknown flag --${name}; known: ${known.map((k) => `--${k}`).join(' ')}`);
   const get = (flag: string, variable: string, fallback: string) => flags.get(flag) ?? env[variable] ?? fallback;
   const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
@@ -65,6 +70,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     maxCpu: quantity('probe-max-cpu', 'PROBE_MAX_CPU', '500m'),
     maxMemory: quantity('probe-max-memory', 'PROBE_MAX_MEMORY', '256Mi'),
   };
+  const mode = get('node-diagnostics', 'NODE_DIAGNOSTICS', 'Off');
+  if (!(NODE_DIAGNOSTICS_MODES as readonly string[]).includes(mode)) {
+    throw new Error(`--node-diagnostics must be one of ${NODE_DIAGNOSTICS_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  }
+  const nodeDiagnostics: NodeDiagnosticsSettings = {
+    mode: mode as NodeDiagnosticsMode,
+    namespaces: list(get('node-diagnostics-namespaces', 'NODE_DIAGNOSTICS_NAMESPACES', '*')),
+  };
   return {
     namespaces: list(get('namespaces', 'WATCH_NAMESPACES', '')),
     workers: integer(get('workers', 'WORKERS', '4'), 'workers', 1, 64),
@@ -75,6 +88,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     nodeSourceNamespaces: list(get('node-source-namespaces', 'NODE_SOURCE_NAMESPACES', operatorNamespace)),
     probeImage,
     probePolicy,
+    nodeDiagnostics,
   };
 }
 
@@ -101,9 +115,10 @@ async function main(): Promise<void> {
     nodeSourceNamespaces: config.nodeSourceNamespaces,
     operatorNamespace: config.operatorNamespace,
     probePolicy: config.probePolicy,
+    nodeDiagnostics: config.nodeDiagnostics,
     stage: new PodProbeStage({
       core: kubeConfig.makeApiClient(CoreV1Api), crds: kubeConfig.makeApiClient(ApiextensionsV1Api),
-      operatorNamespace: config.operatorNamespace, policy: config.probePolicy,
+      operatorNamespace: config.operatorNamespace, policy: config.probePolicy, nodeInspection: config.nodeDiagnostics.mode !== 'Off',
     }),
     diagnose: createDiagnose(kubeConfig, { probeImage: config.probeImage }),
   });

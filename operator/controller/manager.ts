@@ -10,6 +10,7 @@ import type { ProbePolicy } from '../probe/policy.ts';
 import { ENFORCE_LABEL } from '../probe/podsecurity.ts';
 import { GuardReason } from '../probe/guards.ts';
 import { LABEL_CHECK_NAMESPACE } from '../probe/template.ts';
+import type { NodeDiagnosticsSettings } from '../probe/node-inspection.ts';
 import { realClock, type Clock } from './clock.ts';
 import { Informer, errorText, objectKey, type EventType } from './informer.ts';
 import { EventRecorder, KubeClients, SecretCaptureStore, StatusPatcher, isConflict } from './kube.ts';
@@ -31,6 +32,8 @@ export interface ManagerOptions {
   operatorNamespace?: string;
   /** What checks may ask of their probe pods (image allowlist, tolerations, resource caps). */
   probePolicy?: ProbePolicy;
+  /** Node inspection next to the probe (--node-diagnostics). */
+  nodeDiagnostics?: NodeDiagnosticsSettings;
   stallTimeoutMs?: number;
   resyncMs?: number;
   metrics?: ControllerMetrics;
@@ -101,6 +104,7 @@ export class Manager {
       nodeSourceNamespaces: new Set(options.nodeSourceNamespaces ?? []),
       operatorNamespace: options.operatorNamespace,
       ...(options.probePolicy ? { probePolicy: options.probePolicy } : {}),
+      ...(options.nodeDiagnostics ? { nodeDiagnostics: options.nodeDiagnostics } : {}),
       observer: this.metrics,
       captureStore: new SecretCaptureStore(this.clients.core),
     });
@@ -125,8 +129,8 @@ export class Manager {
       informer.on((type, check) => {
         if (type === 'delete') {
           void this.metrics.forgetCheck(check.metadata?.namespace ?? '', check.metadata?.name ?? '');
-          // Its node probe pods have no owner to be collected with: the reconcile of the gone check deletes them.
-          if (check.spec?.source?.node) this.queue.add(objectKey(check));
+          // Its node probe and inspection pods have no owner to be collected with: the reconcile of the gone check deletes them.
+          if (check.spec?.source?.node || (this.o.nodeDiagnostics?.mode ?? 'Off') !== 'Off') this.queue.add(objectKey(check));
           return;
         }
         // The gauges follow the stored status, including right after a restart (the initial list).

@@ -7,20 +7,20 @@
 //      create after a restart is an AlreadyExists, not a duplicate run);
 //   3. while lastRun has no completionTime, every reconcile observes the run's pods by label;
 //   4. when they finish, the verdict and history are written, then the pods are deleted.
-import type { V1LabelSelector, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 import {
   ConditionType, Reason, Result, mergeConditions, rfc3339, stalledBeforeProbing, type DesiredCondition, type ResultName,
 } from '../api/conditions.ts';
-import { ANNOTATION_RUN_NOW, LABEL_CHECK, describeTarget, isProbePod, withDefaults, type ResolvedSpec } from '../api/defaults.ts';
+import { ANNOTATION_RUN_NOW, LABEL_CHECK, describeTarget, withDefaults, type ResolvedSpec } from '../api/defaults.ts';
 import type { HistoryEntry, NetworkCheck, NetworkCheckStatus, RunRecord } from '../api/types.generated.ts';
 import type { Diagnose, Verdict } from '../diagnosis/verdict.ts';
-import { matchesLabelSelector } from '../diagnosis/labels.ts';
 import { probeRunBudgetSeconds } from '../probe/result.ts';
 import { ProbeStartError } from '../probe/stage.ts';
 import type { CollectedCapture, ProbeStage, ResolvedTargets, RunObservation } from '../probe/stage.ts';
 import type { Clock } from './clock.ts';
 import { planRun, type RunPlan } from './plan.ts';
+import { selectSourcePods, selectorMatches } from './sources.ts';
 import { appendHistory, detectTransition } from '../schedule/history.ts';
 import { statusEqual } from './status.ts';
 import { completedRunConditions, runningConditions, settledConditions, stallConditions } from './health.ts';
@@ -31,6 +31,8 @@ import { runGuardRefusal } from '../probe/guards.ts';
 import { podSecurityRefusal } from '../probe/podsecurity.ts';
 import { defaultProbePolicy, probeSpecRefusal, type ProbePolicy } from '../probe/policy.ts';
 import { LABEL_CHECK_NAMESPACE, cloneLabels } from '../probe/template.ts';
+import { NODE_DIAGNOSTICS_OFF, planNodeInspection, type NodeDiagnosticsSettings, type NodeInspectionDecision } from '../probe/node-inspection.ts';
+import { diagnoseWithNodeView } from './node-view.ts';
 
 export interface ReconcileResult { requeueAfterMs?: number }
 
@@ -77,6 +79,8 @@ export interface ReconcilerOptions {
   operatorNamespace?: string;
   /** What checks may ask of their probe pods (image allowlist, tolerations, resource caps). */
   probePolicy?: ProbePolicy;
+  /** Node inspection next to the probe (--node-diagnostics); off when absent. */
+  nodeDiagnostics?: NodeDiagnosticsSettings;
   /** How often to look at a run in flight when no pod event arrives. */
   runPollMs?: number;
   /** Give up on a run this long after its deadline: the probe pod never reported. */
@@ -101,7 +105,7 @@ export class NetworkCheckReconciler {
   private readonly o: Required<Omit<ReconcilerOptions, 'events' | 'observer' | 'captureStore' | 'operatorNamespace'>> & Pick<ReconcilerOptions, 'events' | 'observer' | 'captureStore' | 'operatorNamespace'>;
 
   constructor(options: ReconcilerOptions) {
-    this.o = { runPollMs: 2_000, runGraceMs: 30_000, probePolicy: defaultProbePolicy(), ...options };
+    this.o = { runPollMs: 2_000, runGraceMs: 30_000, probePolicy: defaultProbePolicy(), nodeDiagnostics: NODE_DIAGNOSTICS_OFF, ...options };
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -202,7 +206,7 @@ export class NetworkCheckReconciler {
       }
       targets.sourcePods = [pod];
     } else if (source.podSelector || source.workload) {
-      const selected = this.selectSourcePods(namespace, spec);
+      const selected = selectSourcePods(caches.pods(namespace), namespace, spec);
       if (selected.kind === 'stalled') return selected;
       targets.sourcePods = selected.pods;
     } else if (source.node) {
@@ -233,34 +237,6 @@ export class NetworkCheckReconciler {
     return { kind: 'ok', targets };
   }
 
-  private selectSourcePods(namespace: string, spec: ResolvedSpec): { kind: 'ok'; pods: V1Pod[] } | { kind: 'stalled'; reason: string; message: string } {
-    const { caches } = this.o;
-    const source = spec.source;
-    const all = caches.pods(namespace).filter((pod) => !isProbePod(pod));
-    let candidates: V1Pod[];
-    let what: string;
-    if (source.podSelector) {
-      candidates = all.filter((pod) => selectorMatches(source.podSelector!, pod.metadata?.labels ?? {}));
-      what = `pods matching ${JSON.stringify(source.podSelector)} in namespace ${namespace}`;
-    } else {
-      const workload = source.workload!;
-      candidates = all.filter((pod) => ownedByWorkload(pod, workload.kind, workload.name));
-      what = `pods of ${workload.kind} ${namespace}/${workload.name}`;
-    }
-    if (candidates.length === 0) {
-      return { kind: 'stalled', reason: Reason.SourceNotFound, message: `spec.source: found no ${what}.` };
-    }
-    const running = candidates.filter((pod) => pod.status?.phase === 'Running' && pod.status?.podIP)
-      .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
-    if (running.length === 0) {
-      return { kind: 'stalled', reason: Reason.SourceNotReady, message: `spec.source: none of the ${candidates.length} ${what} is Running.` };
-    }
-    if (source.spread !== 'EveryNode') return { kind: 'ok', pods: [running[0]!] };
-    const byNode = new Map<string, V1Pod>();
-    for (const pod of running) if (!byNode.has(pod.spec?.nodeName ?? '')) byNode.set(pod.spec?.nodeName ?? '', pod);
-    return { kind: 'ok', pods: [...byNode.values()] };
-  }
-
   private async startRun(check: NetworkCheck, spec: ResolvedSpec, status: NetworkCheckStatus, plan: RunPlan, targets: ResolvedTargets, now: Date): Promise<ReconcileResult> {
     const generation = check.metadata?.generation ?? 0;
     const runId = runIdFor(check, now);
@@ -279,7 +255,8 @@ export class NetworkCheckReconciler {
     });
     let pods: string[];
     try {
-      pods = await this.o.stage.start({ check, spec, runId, targets });
+      const inspection = this.inspectionDecision(check, spec, targets);
+      pods = await this.o.stage.start({ check, spec, runId, targets, ...(inspection.kind === 'planned' ? { nodeInspection: inspection.plan } : {}) });
     } catch (err) {
       if (!(err instanceof ProbeStartError)) throw err;
       // Refused by admission (quota, PodSecurity, ...): the run ends now as an Error, not a retry loop.
@@ -292,57 +269,78 @@ export class NetworkCheckReconciler {
   }
 
   private async followRun(check: NetworkCheck, spec: ResolvedSpec, status: NetworkCheckStatus, run: RunRecord, now: Date): Promise<ReconcileResult> {
-    const generation = check.metadata?.generation ?? 0;
+    const runId = run.id!;
+    const observed = this.observe(check, spec);
+    const inspection = observed.kind === 'ok' ? this.inspectionDecision(check, spec, observed.targets) : { kind: 'off' as const };
+    const observation = await this.observeRun(check, spec, run, now, observed, inspection);
+    if (observation.state === 'Running') return this.stillRunning(check, status, run, now, observation.pods, observation.detail);
+    if (observation.state === 'Failed') {
+      const verdict: Verdict = { result: Result.Error, failedLayer: 'Probe', reason: observation.reason, summary: observation.message, layers: [], reproduce: [] };
+      this.o.log.warn(LogMessage.RunFailed, logFields(check, { run: runId, reason: observation.reason, message: observation.message }));
+      return this.completeRun(check, spec, status, run, now, verdict, observation.pods);
+    }
+    if (observation.state === 'NotFound') return {}; // not reached: observeRun turns NotFound into Running or Failed
+    const targets = observed.kind === 'ok' ? observed.targets : { sourcePods: [], destinationPods: [] };
+    const view = await diagnoseWithNodeView({
+      diagnose: this.o.diagnose, base: { check, spec, targets, outputs: observation.outputs }, mode: this.o.nodeDiagnostics.mode, decision: inspection,
+      inspection: observation.nodeInspection, runStartMs: Date.parse(run.startTime ?? '') || now.getTime(), nowMs: now.getTime(),
+    });
+    if (view.kind === 'wait') return this.stillRunning(check, status, run, now, observation.pods, view.detail);
+    if (captureEnabled(spec) && this.o.stage.collectCaptures) {
+      // Destination pods the run could not capture in (another namespace, not running) are reported too.
+      const refused = destinationCaptureTargets({ check, spec, runId, targets }).refused
+        .map(({ pod, reason }): CollectedCapture => ({ point: 'destination', pod, error: reason }));
+      const captures = [...await this.o.stage.collectCaptures(check, spec, runId), ...refused];
+      return this.completeRun(check, spec, status, run, now, view.verdict, observation.pods, captures);
+    }
+    return this.completeRun(check, spec, status, run, now, view.verdict, observation.pods);
+  }
+
+  /**
+   * What the run's pods say now, past its deadline a failure. Pods that never appeared (the operator
+   * stopped between recording the run and creating them) are created now: names derive from the run
+   * id, so this cannot make a second run.
+   */
+  private async observeRun(check: NetworkCheck, spec: ResolvedSpec, run: RunRecord, now: Date, observed: Observation, inspection: NodeInspectionDecision): Promise<RunObservation> {
     const runId = run.id!;
     const started = Date.parse(run.startTime ?? '') || now.getTime();
     const deadline = started + probeRunBudgetSeconds(spec.timeoutSeconds) * 1000 + this.o.runGraceMs;
-    let observation: RunObservation = await this.o.stage.observe(check, runId);
+    const plan = inspection.kind === 'planned' ? inspection.plan : undefined;
+    const observation = await this.o.stage.observe(check, runId, plan);
     if (observation.state === 'Running' && now.getTime() > deadline) {
-      observation = { state: 'Failed', pods: observation.pods, reason: Reason.ProbeFailed, message: `The probe pods of run ${runId} did not finish within ${Math.round((deadline - started) / 1000)} s: ${observation.detail}` };
+      return { state: 'Failed', pods: observation.pods, reason: Reason.ProbeFailed, message: `The probe pods of run ${runId} did not finish within ${Math.round((deadline - started) / 1000)} s: ${observation.detail}` };
     }
-    if (observation.state === 'NotFound') {
-      const observed = (run.probePods?.length ?? 0) === 0 ? this.observe(check, spec) : undefined;
-      if (observed?.kind === 'ok' && now.getTime() < deadline) {
-        // The run was recorded but its pods never confirmed (the operator stopped in between):
-        // create them now. Names derive from the run id, so this cannot make a second run.
-        try {
-          const pods = await this.o.stage.start({ check, spec, runId, targets: observed.targets });
-          observation = { state: 'Running', pods, detail: 'probe pods created' };
-        } catch (err) {
-          if (!(err instanceof ProbeStartError)) throw err;
-          observation = { state: 'Failed', pods: [], reason: Reason.ProbeFailed, message: err.message };
-        }
-      } else {
-        observation = { state: 'Failed', pods: run.probePods ?? [], reason: Reason.ProbeFailed, message: `The probe pods of run ${runId} disappeared before reporting a result.` };
-      }
+    if (observation.state !== 'NotFound') return observation;
+    if ((run.probePods?.length ?? 0) > 0 || observed.kind !== 'ok' || now.getTime() >= deadline) {
+      return { state: 'Failed', pods: run.probePods ?? [], reason: Reason.ProbeFailed, message: `The probe pods of run ${runId} disappeared before reporting a result.` };
     }
-    if (observation.state === 'Running') {
-      status.lastRun = { ...run, probePods: observation.pods };
-      const message = `Run ${runId} in progress: ${observation.detail}`;
-      await this.finish(check, status, now, {
-        result: resultWhileRunning(status), reason: status.reason, summary: status.summary,
-        conditions: [...runningConditions(check.status?.conditions, run, generation, message), ...this.layersWhileRunning(status, generation)],
-      });
-      return { requeueAfterMs: this.o.runPollMs };
+    try {
+      const pods = await this.o.stage.start({ check, spec, runId, targets: observed.targets, ...(plan ? { nodeInspection: plan } : {}) });
+      return { state: 'Running', pods, detail: 'probe pods created' };
+    } catch (err) {
+      if (!(err instanceof ProbeStartError)) throw err;
+      return { state: 'Failed', pods: [], reason: Reason.ProbeFailed, message: err.message };
     }
+  }
 
-    let verdict: Verdict;
-    if (observation.state === 'Failed') {
-      verdict = { result: Result.Error, failedLayer: 'Probe', reason: observation.reason, summary: observation.message, layers: [], reproduce: [] };
-      this.o.log.warn(LogMessage.RunFailed, logFields(check, { run: runId, reason: observation.reason, message: observation.message }));
-    } else {
-      const observed = this.observe(check, spec);
-      const targets = observed.kind === 'ok' ? observed.targets : { sourcePods: [], destinationPods: [] };
-      verdict = await this.o.diagnose({ check, spec, targets, outputs: observation.outputs });
-      if (captureEnabled(spec) && this.o.stage.collectCaptures) {
-        // Destination pods the run could not capture in (another namespace, not running) are reported too.
-        const refused = destinationCaptureTargets({ check, spec, runId, targets }).refused
-          .map(({ pod, reason }): CollectedCapture => ({ point: 'destination', pod, error: reason }));
-        const captures = [...await this.o.stage.collectCaptures(check, spec, runId), ...refused];
-        return this.completeRun(check, spec, status, run, now, verdict, observation.pods, captures);
-      }
-    }
-    return this.completeRun(check, spec, status, run, now, verdict, observation.pods);
+  /** A run in flight: Reconciling says so; result, Ready and the layers keep the last verdict. */
+  private async stillRunning(check: NetworkCheck, status: NetworkCheckStatus, run: RunRecord, now: Date, pods: string[], detail: string): Promise<ReconcileResult> {
+    const generation = check.metadata?.generation ?? 0;
+    status.lastRun = { ...run, probePods: pods };
+    const message = `Run ${run.id} in progress: ${detail}`;
+    await this.finish(check, status, now, {
+      result: resultWhileRunning(status), reason: status.reason, summary: status.summary,
+      conditions: [...runningConditions(check.status?.conditions, run, generation, message), ...this.layersWhileRunning(status, generation)],
+    });
+    return { requeueAfterMs: this.o.runPollMs };
+  }
+
+  /** Whether and what this run inspects on the nodes (--node-diagnostics), from the caches. */
+  private inspectionDecision(check: NetworkCheck, spec: ResolvedSpec, targets: ResolvedTargets): NodeInspectionDecision {
+    const operatorNamespace = this.o.operatorNamespace ?? '';
+    return planNodeInspection({
+      settings: this.o.nodeDiagnostics, check, spec, targets, operatorNamespace, operatorNamespaceObject: this.o.caches.namespace?.(operatorNamespace),
+    });
   }
 
   /** Records a finished run: verdict, history, conditions, an Event on a flip; then removes its pods. */
@@ -452,23 +450,8 @@ export function runIdFor(check: NetworkCheck, now: Date): string {
   return `g${check.metadata?.generation ?? 0}-${Math.floor(now.getTime() / 1000).toString(36)}`;
 }
 
-function ownedByWorkload(pod: V1Pod, kind: string, name: string): boolean {
-  const owners = pod.metadata?.ownerReferences ?? [];
-  if (kind === 'Deployment') {
-    // Deployment -> ReplicaSet <name>-<hash> -> pod; the hash is the pod's pod-template-hash label.
-    const hash = pod.metadata?.labels?.['pod-template-hash'];
-    return owners.some((o) => o.kind === 'ReplicaSet' && hash !== undefined && o.name === `${name}-${hash}`);
-  }
-  return owners.some((o) => o.kind === kind && o.name === name);
-}
-
-/** Whether labels satisfy a selector; a malformed selector (the schema prevents most) selects nothing. */
-export function selectorMatches(selector: V1LabelSelector, labels: Record<string, string>): boolean {
-  try { return matchesLabelSelector(selector, labels); } catch { return false; }
-}
-
 function dropUndefined<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-export { ANNOTATION_RUN_NOW };
+export { ANNOTATION_RUN_NOW, selectorMatches };

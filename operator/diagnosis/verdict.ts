@@ -19,6 +19,8 @@ export interface DiagnosisInput {
   spec: ResolvedSpec;
   targets: ResolvedTargets;
   outputs: ProbeOutput[];
+  /** Why nodes of the path were not inspected (--node-diagnostics), for the Node layer. */
+  nodeInspection?: { notes: string[] };
 }
 
 /** Pure: evidence in, verdict out. The evidence collector gathers the API side beforehand. */

@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ApiextensionsV1Api, CoreV1Api, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
-import { DEFAULT_PROBE_IMAGE, LABEL_CHECK, LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY } from '../api/defaults.ts';
+import { DEFAULT_PROBE_IMAGE, LABEL_CHECK, LABEL_RUN } from '../api/defaults.ts';
 import { GROUP, PLURAL } from '../api/schema.ts';
 import type { NetworkCheck } from '../api/types.generated.ts';
-import { ProbeStartError, type CollectedCapture, type ProbeOutput, type ProbeStage, type RunObservation, type RunRequest } from './stage.ts';
+import { ProbeStartError, type CollectedCapture, type ProbeStage, type RunObservation, type RunRequest } from './stage.ts';
 import type { ResolvedSpec } from '../api/defaults.ts';
 import {
   DESTINATION_CAPTURE_TARGET_ENV, buildDestinationCaptureContainer, captureEnabled, destinationCaptureContainerName, destinationCaptureTarget,
@@ -17,9 +17,14 @@ import { defaultProbePolicy, type ProbePolicy } from './policy.ts';
 import {
   LABEL_CHECK_NAMESPACE, PING_GROUP_SYSCTL, buildEphemeralContainers, buildProbePods, ephemeralContainerName, withoutSysctl, type IcmpBlocked,
 } from './template.ts';
-import { ICMP_UNAVAILABLE_PREFIX, parseProbeResult, type ProbeResult } from './result.ts';
+import { parseProbeResult } from './result.ts';
+import { observePods, refusalMessage } from './observe.ts';
+import {
+  LABEL_ROLE, NODE_INSPECTION_ROLE, buildNodeInspectionPod, inspectionTargets, isNodeInspectionPod, observeNodeInspections, probesFinishedAt, type NodeInspectionPlan,
+} from './node-inspection.ts';
 import { httpStatus } from '../util/http-status.ts';
 
+export { ICMP_UNAVAILABLE_REASON, isOperatorNodeProbe, observePods, refusalMessage } from './observe.ts';
 export {
   CONTROLLER_OWNED_LABELS, LABEL_CHECK_NAMESPACE, NEVER_READY_GATE, buildEphemeralContainers, buildProbePods, cloneLabels, ephemeralContainerName,
   ownerReference, probePodName,
@@ -30,11 +35,6 @@ const DESTINATION_CAPTURE_START_TIMEOUT_MS = 20_000;
 const DESTINATION_CAPTURE_SETTLE_MS = 500;
 
 export const PROBE_SCRIPT_PATH = fileURLToPath(new URL('./netcheck-probe.sh', import.meta.url));
-
-/** Container states that mean the probe pod will never run without a human. */
-const STUCK_WAITING_REASONS = new Set([
-  'ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError',
-]);
 
 /** The kubelet's pod status reason for a sysctl it does not allow. */
 const SYSCTL_FORBIDDEN = 'SysctlForbidden';
@@ -51,6 +51,8 @@ export interface PodStageOptions {
   crds?: ApiextensionsV1Api;
   /** The probe program; read once at start. */
   script?: string;
+  /** Whether runs may have node inspection pods (--node-diagnostics is not Off): observe lists them. */
+  nodeInspection?: boolean;
 }
 
 /** Whether an API refusal is about a pod's sysctls (an admission policy that forbids them). */
@@ -76,7 +78,7 @@ export class PodProbeStage implements ProbeStage {
   private readonly policy: ProbePolicy;
 
   constructor(options: PodStageOptions) {
-    this.o = { defaultImage: options.policy?.image ?? DEFAULT_PROBE_IMAGE, script: readFileSync(PROBE_SCRIPT_PATH, 'utf8'), ...options };
+    this.o = { defaultImage: options.policy?.image ?? DEFAULT_PROBE_IMAGE, script: readFileSync(PROBE_SCRIPT_PATH, 'utf8'), nodeInspection: false, ...options };
     this.policy = options.policy ?? defaultProbePolicy(this.o.defaultImage);
   }
 
@@ -85,6 +87,13 @@ export class PodProbeStage implements ProbeStage {
   }
 
   async start(request: RunRequest): Promise<string[]> {
+    const names = await this.startProbes(request);
+    // After the probe pods, so that the healthy path never waits for them; their failures are notes, never the run's.
+    if (request.nodeInspection) await this.ensureNodeInspections(request.check, request.runId, request.nodeInspection, [], []);
+    return names;
+  }
+
+  private async startProbes(request: RunRequest): Promise<string[]> {
     await this.startDestinationCaptures(request);
     if (request.spec.source.via === 'Ephemeral' && request.targets.sourcePods.length > 0) return this.startEphemeral(request);
     const nodeOwner = request.targets.sourceNode && this.o.crds ? await this.nodeOwner() : undefined;
@@ -97,6 +106,43 @@ export class PodProbeStage implements ProbeStage {
       index--;
     }
     return pods.map((p) => p.metadata!.name!);
+  }
+
+  /**
+   * Creates the inspection pods the plan asks for that do not exist yet (idempotent: one name per run
+   * and node). Returns the nodes whose pod it created, and a note per node whose pod was refused.
+   */
+  private async ensureNodeInspections(check: NetworkCheck, runId: string, plan: NodeInspectionPlan, runPodNodes: string[], existing: V1Pod[]):
+    Promise<{ created: string[]; refused: string[] }> {
+    const have = new Set(existing.map((pod) => pod.spec?.nodeName));
+    const missing = inspectionTargets(plan, runPodNodes).filter((target) => !have.has(target.node));
+    if (missing.length === 0) return { created: [], refused: [] };
+    let owner: V1OwnerReference | undefined;
+    try {
+      owner = this.o.crds ? await this.nodeOwner() : undefined;
+    } catch (err) {
+      return { created: [], refused: missing.map((target) => `node ${target.node} was not inspected: ${(err as Error).message}`) };
+    }
+    const options = { operatorNamespace: this.o.operatorNamespace, image: this.policy.image, script: this.o.script, owner };
+    const refusals = await Promise.all(missing.map(async (target): Promise<string | undefined> => {
+      try {
+        await this.o.core.createNamespacedPod({ namespace: this.o.operatorNamespace, body: buildNodeInspectionPod(check, runId, target, options) });
+      } catch (err) {
+        if (httpStatus(err) !== 409) return `node ${target.node} was not inspected: creating its inspection pod was refused: ${refusalMessage(err)}`;
+      }
+      return undefined;
+    }));
+    return {
+      created: missing.filter((_, index) => refusals[index] === undefined).map((target) => target.node),
+      refused: refusals.filter((note): note is string => note !== undefined),
+    };
+  }
+
+  /** The run's node inspection pods (operator namespace, hostNetwork, labelled for this check's namespace). */
+  private async inspectionPods(check: NetworkCheck, runId: string): Promise<V1Pod[]> {
+    const selector = `${LABEL_RUN}=${runId},${LABEL_CHECK}=${check.metadata!.name},${LABEL_CHECK_NAMESPACE}=${check.metadata!.namespace},${LABEL_ROLE}=${NODE_INSPECTION_ROLE}`;
+    const listed = await this.o.core.listNamespacedPod({ namespace: this.o.operatorNamespace, labelSelector: selector });
+    return listed.items.filter((pod) => isNodeInspectionPod(pod, this.o.operatorNamespace));
   }
 
   private async nodeOwner(): Promise<V1OwnerReference> {
@@ -215,17 +261,34 @@ export class PodProbeStage implements ProbeStage {
     const selector = `${LABEL_RUN}=${runId},${LABEL_CHECK}=${check.metadata!.name}`;
     const namespaces = check.spec.source.node ? [this.o.operatorNamespace] : [check.metadata!.namespace!];
     const lists = await Promise.all(namespaces.map((namespace) => this.o.core.listNamespacedPod({ namespace, labelSelector: selector })));
-    return lists.flatMap((l) => l.items).filter((p) => !p.spec?.hostNetwork || p.metadata?.labels?.[LABEL_CHECK_NAMESPACE] === check.metadata!.namespace);
+    return lists.flatMap((l) => l.items)
+      .filter((p) => !p.spec?.hostNetwork || p.metadata?.labels?.[LABEL_CHECK_NAMESPACE] === check.metadata!.namespace)
+      .filter((p) => !isNodeInspectionPod(p, this.o.operatorNamespace));
   }
 
-  async observe(check: NetworkCheck, runId: string): Promise<RunObservation> {
-    if (usesEphemeralSource(check)) {
-      const pods = await this.ephemeralRunPods(check, runId);
-      return pods.length === 0 ? { state: 'NotFound' } : this.awaitDestinationCaptures(check, runId, observePods(pods, ephemeralContainerName(runId)));
+  async observe(check: NetworkCheck, runId: string, plan?: NodeInspectionPlan): Promise<RunObservation> {
+    const ephemeral = usesEphemeralSource(check);
+    const probes = ephemeral ? await this.ephemeralRunPods(check, runId) : await this.runPods(check, runId);
+    const observation = await this.observeProbes(check, runId, probes, ephemeral);
+    if (!this.o.nodeInspection || observation.state === 'NotFound') return observation;
+    const inspections = await this.inspectionPods(check, runId);
+    // A new pod's node is known once it is scheduled: inspect it too.
+    const nodes = probes.map((pod) => pod.spec?.nodeName).filter((node): node is string => Boolean(node));
+    const ensured = plan ? await this.ensureNodeInspections(check, runId, plan, nodes, inspections) : { created: [], refused: [] };
+    if (observation.state !== 'Completed') return observation;
+    const inspected = observeNodeInspections(inspections, this.o.operatorNamespace, ensured.refused);
+    const pending = [...inspected.pending, ...ensured.created];
+    const finishedAt = probesFinishedAt(probes, ephemeral ? ephemeralContainerName(runId) : 'probe');
+    return { ...observation, nodeInspection: { ...inspected, pending, ...(finishedAt !== undefined ? { probesFinishedAt: finishedAt } : {}) } };
+  }
+
+  private async observeProbes(check: NetworkCheck, runId: string, listed: V1Pod[], ephemeral: boolean): Promise<RunObservation> {
+    if (ephemeral) {
+      return listed.length === 0 ? { state: 'NotFound' } : this.awaitDestinationCaptures(check, runId, observePods(listed, ephemeralContainerName(runId)));
     }
     let pods: V1Pod[];
     try {
-      pods = await this.replaceSysctlForbidden(await this.runPods(check, runId));
+      pods = await this.replaceSysctlForbidden(listed);
     } catch (err) {
       if (!(err instanceof ProbeStartError)) throw err;
       return { state: 'Failed', pods: [], reason: err.reason, message: err.message };
@@ -312,112 +375,17 @@ export class PodProbeStage implements ProbeStage {
   }
 
   async cleanup(check: NetworkCheck, runId: string): Promise<void> {
+    // Inspection pods go whatever --node-diagnostics says now (it may have changed since the run started).
+    const inspections = await this.inspectionPods(check, runId);
     // Ephemeral containers cannot be removed from a pod (why via: Ephemeral is opt-in); they have exited.
-    if (usesEphemeralSource(check)) return;
-    await this.deletePods(await this.runPods(check, runId));
+    const probes = usesEphemeralSource(check) ? [] : await this.runPods(check, runId);
+    await this.deletePods([...probes, ...inspections]);
   }
 }
 
 /** via: Ephemeral applies to pod sources only; node and newPod sources always get a probe pod. */
 function usesEphemeralSource(check: NetworkCheck): boolean {
   return check.spec.source.via === 'Ephemeral' && !check.spec.source.node && !check.spec.source.newPod;
-}
-
-/** The reason of a run whose ICMP check could not ping at all. */
-export const ICMP_UNAVAILABLE_REASON = 'ICMPUnavailable';
-
-/** For an ICMP check: why its ping did not run (ICMP impossible in the probe's sandbox), if so. */
-function icmpCheckNotRun(result: ProbeResult): string | undefined {
-  const icmp = result.icmp;
-  if (result.proto !== 'ICMP' || icmp?.status !== 'skipped' || !icmp.err?.startsWith(ICMP_UNAVAILABLE_PREFIX)) return undefined;
-  return icmp.err;
-}
-
-/**
- * Whether a pod is a node probe this operator created: hostNetwork, in the operator's namespace
- * (where tenants create nothing), running the operator's image. Only such a pod's "node" section
- * (ip_forward, kube-proxy rules, ...) describes a node; any other probe could print one.
- */
-export function isOperatorNodeProbe(pod: V1Pod, operatorNamespace: string | undefined): boolean {
-  return operatorNamespace !== undefined && pod.metadata?.namespace === operatorNamespace && pod.spec?.hostNetwork === true &&
-    pod.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY && pod.metadata?.labels?.[LABEL_CHECK_NAMESPACE] !== undefined;
-}
-
-/** A probe result without its node section (from a pod whose word about the node does not count). */
-function withoutNodeSection<T extends { node?: unknown }>(result: T): T {
-  if (result.node === undefined) return result;
-  const { node: _untrusted, ...rest } = result;
-  return rest as T;
-}
-
-type PodOutcome =
-  | { kind: 'failed'; reason: string; message: string }
-  | { kind: 'running'; detail: string }
-  | { kind: 'output'; output: ProbeOutput };
-
-/**
- * Pure: what a run's pods say about the run. The node section of a result counts only from the
- * operator's own node probes (operatorNamespace); it is dropped from every other output here,
- * before the diagnosis sees it.
- */
-export function observePods(pods: V1Pod[], ephemeralContainer?: string, operatorNamespace?: string): RunObservation {
-  const names = pods.map((p) => p.metadata!.name!);
-  const outputs: ProbeOutput[] = [];
-  const running: string[] = [];
-  for (const pod of pods) {
-    const outcome = observePod(pod, ephemeralContainer, operatorNamespace);
-    if (outcome.kind === 'failed') return { state: 'Failed', pods: names, reason: outcome.reason, message: outcome.message };
-    if (outcome.kind === 'running') running.push(outcome.detail);
-    else outputs.push(outcome.output);
-  }
-  if (running.length > 0) return { state: 'Running', pods: names, detail: `waiting for ${running.join(', ')}` };
-  return { state: 'Completed', pods: names, outputs };
-}
-
-function observePod(pod: V1Pod, ephemeralContainer: string | undefined, operatorNamespace: string | undefined): PodOutcome {
-  const name = pod.metadata!.name!;
-  const status = pod.status;
-  const containerStatus = ephemeralContainer
-    ? status?.ephemeralContainerStatuses?.find((c) => c.name === ephemeralContainer)
-    : status?.containerStatuses?.find((c) => c.name === 'probe');
-  if (ephemeralContainer && !containerStatus) return { kind: 'running', detail: `${name} (ephemeral container ${ephemeralContainer} not started yet)` };
-  const waiting = containerStatus?.state?.waiting;
-  if (waiting?.reason && STUCK_WAITING_REASONS.has(waiting.reason)) {
-    return { kind: 'failed', reason: 'ProbeFailed', message: `Probe pod ${name} cannot start: ${waiting.reason}: ${(waiting.message ?? '').slice(0, 300)}` };
-  }
-  const unschedulable = status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
-  if (unschedulable && !ephemeralContainer) {
-    return { kind: 'failed', reason: 'ProbeFailed', message: `Probe pod ${name} cannot be scheduled: ${(unschedulable.message ?? '').slice(0, 300)}` };
-  }
-  const terminated = containerStatus?.state?.terminated;
-  if (!ephemeralContainer && status?.phase === 'Failed' && !terminated) {
-    return { kind: 'failed', reason: 'ProbeFailed', message: `Probe pod ${name} failed: ${status.reason ?? ''} ${(status.message ?? '').slice(0, 300)}`.trim() };
-  }
-  if (!terminated) return { kind: 'running', detail: `${name} ${status?.phase ?? 'Pending'}${waiting?.reason ? ` (${waiting.reason})` : ''}` };
-  const parsed = parseProbeResult(terminated.message ?? '');
-  if (!parsed.ok) return { kind: 'failed', reason: 'ProbeOutputInvalid', message: `Probe pod ${name} exited ${terminated.exitCode} with invalid output: ${parsed.error}` };
-  if (parsed.result.status === 'invalidInput') {
-    // The program refused a parameter the operator passed: an operator-side problem, not the network's.
-    const refused = parsed.result.errors.map((e) => `${e.param ?? e.probe ?? e.code}: ${e.msg}`).join('; ');
-    return { kind: 'failed', reason: 'ProbeFailed', message: `Probe pod ${name} refused its parameters: ${refused.slice(0, 300)}` };
-  }
-  const noIcmp = icmpCheckNotRun(parsed.result);
-  if (noIcmp) {
-    // Ping is what an ICMP check tests: without it the check says nothing (other checks only lose their MTU layer).
-    return { kind: 'failed', reason: ICMP_UNAVAILABLE_REASON, message: `Probe pod ${name} could not ping, so the ICMP check was not evaluated: ${noIcmp.slice(ICMP_UNAVAILABLE_PREFIX.length)}.` };
-  }
-  const trusted = !ephemeralContainer && isOperatorNodeProbe(pod, operatorNamespace);
-  return { kind: 'output', output: { pod: name, node: pod.spec?.nodeName, result: trusted ? parsed.result : withoutNodeSection(parsed.result) } };
-}
-
-/** The API server's own words for a refused request (its Status message), cut to 400 characters. */
-export function refusalMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  let message = String((err as Error).message);
-  if (typeof body === 'string') {
-    try { message = (JSON.parse(body) as { message?: string }).message ?? body; } catch { message = body; }
-  }
-  return message.slice(0, 400);
 }
 
 export type { V1Pod };

@@ -6,6 +6,7 @@ import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import type { NetworkCheck } from '../api/types.generated.ts';
 import type { ResolvedSpec } from '../api/defaults.ts';
 import type { CapturePoint, CaptureTarget } from '../capture/model.ts';
+import type { NodeInspectionPlan } from './node-inspection.ts';
 
 /** What the controller found in the API before a run: who probes, and what is probed. */
 export interface ResolvedTargets {
@@ -22,6 +23,20 @@ export interface RunRequest {
   spec: ResolvedSpec;
   runId: string;
   targets: ResolvedTargets;
+  /** Nodes to inspect next to the probe (--node-diagnostics); none when absent. */
+  nodeInspection?: NodeInspectionPlan;
+}
+
+/** What the run's node inspection pods (node-inspection.ts) said so far. */
+export interface NodeInspectionObservation {
+  /** Finished inspections: documents with a node section, from the operator's own pods. */
+  outputs: ProbeOutput[];
+  /** Nodes whose inspection still runs. */
+  pending: string[];
+  /** Why a node was not inspected (pod refused, failed, stuck), one sentence each. */
+  failed: string[];
+  /** When the run's probe containers finished (ms): inspections are waited for a grace after that. */
+  probesFinishedAt?: number;
 }
 
 export type RunObservation =
@@ -31,7 +46,7 @@ export type RunObservation =
   /** The probe could not run: reason is ProbeFailed or ProbeOutputInvalid, message quotes the evidence. */
   | { state: 'Failed'; pods: string[]; reason: string; message: string }
   /** Every probe pod finished; outputs are their parsed results, one per pod. */
-  | { state: 'Completed'; pods: string[]; outputs: ProbeOutput[] };
+  | { state: 'Completed'; pods: string[]; outputs: ProbeOutput[]; nodeInspection?: NodeInspectionObservation };
 
 export interface ProbeOutput {
   pod: string;
@@ -55,7 +70,8 @@ export interface CollectedCapture {
 export interface ProbeStage {
   /** Creates the run's probe pods (AlreadyExists is success). Returns their names. */
   start(request: RunRequest): Promise<string[]>;
-  observe(check: NetworkCheck, runId: string): Promise<RunObservation>;
+  /** With a plan, inspection pods for nodes learnt since start (a new pod's) are created too. */
+  observe(check: NetworkCheck, runId: string, nodeInspection?: NodeInspectionPlan): Promise<RunObservation>;
   /** The run's packet captures (spec.capture), read from its finished pods; called before cleanup. */
   collectCaptures?(check: NetworkCheck, spec: ResolvedSpec, runId: string): Promise<CollectedCapture[]>;
   /** Deletes the run's probe pods; missing pods are fine. */

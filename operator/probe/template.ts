@@ -10,7 +10,7 @@
 //   - a node probe (hostNetwork, in the operator namespace) runs as root with NET_RAW and NET_ADMIN;
 //   - no probe pod ever serves traffic (a readiness gate nobody sets, no service links), holds a
 //     token, or runs an image, toleration or size the operator's policy does not allow.
-import type { V1Container, V1EphemeralContainer, V1OwnerReference, V1Pod, V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client-node';
+import type { V1Container, V1EphemeralContainer, V1OwnerReference, V1Pod, V1PodSecurityContext, V1ResourceRequirements, V1SecurityContext } from '@kubernetes/client-node';
 import { LABEL_CHECK, LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY, defaultPort } from '../api/defaults.ts';
 import { GROUP, KIND, VERSION } from '../api/schema.ts';
 import type { NetworkCheck } from '../api/types.generated.ts';
@@ -98,16 +98,25 @@ function probeEnv(request: RunRequest, options: TemplateOptions, mode: 'pod' | '
 }
 
 function probeContainer(request: RunRequest, options: TemplateOptions, image: string, env: { name: string; value: string }[], securityContext: V1SecurityContext): V1Container {
+  return programContainer({ image, imagePullPolicy: request.spec.probe?.imagePullPolicy ?? 'IfNotPresent', script: options.script, env, resources: probeResourcesFor(request.spec), securityContext });
+}
+
+/** The probe program's scratch space (readOnlyRootFilesystem): an emptyDir named tmp. */
+const PROBE_TMP_MOUNT = '/tmp';
+export const PROBE_TMP_VOLUME = { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } };
+
+/** The container that runs the probe program: every probe pod's (and node inspection's) only container. */
+export function programContainer(o: { image: string; imagePullPolicy: string; script: string; env: { name: string; value: string }[]; resources: V1ResourceRequirements; securityContext: V1SecurityContext }): V1Container {
   return {
     name: 'probe',
-    image,
-    imagePullPolicy: request.spec.probe?.imagePullPolicy ?? 'IfNotPresent',
-    command: ['/bin/bash', '-c', options.script, 'netcheck-probe'],
-    env,
-    resources: probeResourcesFor(request.spec),
-    securityContext,
+    image: o.image,
+    imagePullPolicy: o.imagePullPolicy,
+    command: ['/bin/bash', '-c', o.script, 'netcheck-probe'],
+    env: o.env,
+    resources: o.resources,
+    securityContext: o.securityContext,
     terminationMessagePolicy: 'File',
-    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+    volumeMounts: [{ name: 'tmp', mountPath: PROBE_TMP_MOUNT }],
   };
 }
 
@@ -132,7 +141,7 @@ function podBase(request: RunRequest, options: TemplateOptions, name: string, la
       terminationGracePeriodSeconds: 1,
       tolerations: probeTolerationsFor(spec, policy),
       securityContext: podSecurityContext(request, options, hostNetwork),
-      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }],
+      volumes: [PROBE_TMP_VOLUME],
       containers: [],
     },
   };

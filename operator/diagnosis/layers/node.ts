@@ -51,7 +51,8 @@ type ProbeIssues = Pick<NodeAnalysis, 'ipForwardOff' | 'bridgeNetfilterOff' | 'c
 function analyseNodes(context: Context): NodeAnalysis {
   const service = context.dest.service;
   const clusterIP = service?.spec?.clusterIP && service.spec.clusterIP !== 'None' ? service.spec.clusterIP : undefined;
-  const issues = probeIssues(context.nodeProbes, clusterIP, context.options.conntrackFullRatio ?? DEFAULT_CONNTRACK_FULL_RATIO);
+  const ratio = context.options.conntrackFullRatio ?? DEFAULT_CONNTRACK_FULL_RATIO;
+  const issues = probeIssues(context.nodeProbes, clusterIP, ratio, pathStartNodes(context));
   const notReady: NodeIssue[] = [];
   for (const name of context.involvedNodes) {
     const node = context.nodes.find((candidate) => candidate.metadata?.name === name);
@@ -66,13 +67,23 @@ function analyseNodes(context: Context): NodeAnalysis {
     involvedNodes: context.involvedNodes,
     nodesError: fetchedError(context.evidence.nodes),
     ...issues,
+    notes: [...issues.notes, ...(context.input.nodeInspection?.notes ?? [])],
     notReady,
     kubeProxy: kubeProxyPods(context),
   };
 }
 
+/**
+ * The nodes a ClusterIP is translated on: where the probes ran (the source). A destination node's
+ * service rules do not matter to this path; empty when no probe says where it ran.
+ */
+function pathStartNodes(context: Context): Set<string> {
+  const nodes = [context.source.node, ...context.vantages.map((vantage) => vantage.node)];
+  return new Set(nodes.filter((node): node is string => Boolean(node)));
+}
+
 /** What the node probes saw: forwarding off, bridge netfilter off, a full conntrack table, missing service rules. */
-function probeIssues(probes: NodeProbe[], clusterIP: string | undefined, ratio: number): ProbeIssues {
+function probeIssues(probes: NodeProbe[], clusterIP: string | undefined, ratio: number, startNodes: Set<string>): ProbeIssues {
   const issues: ProbeIssues = { ipForwardOff: [], bridgeNetfilterOff: [], conntrackFull: [], serviceRulesMissing: [], notes: [] };
   for (const probe of probes) {
     const node = probe.node ?? 'the source node';
@@ -82,6 +93,8 @@ function probeIssues(probes: NodeProbe[], clusterIP: string | undefined, ratio: 
     if (result.conntrackCount !== null && result.conntrackMax && result.conntrackCount >= result.conntrackMax * ratio) {
       issues.conntrackFull.push({ node, text: `conntrack table on node ${node} holds ${result.conntrackCount} of ${result.conntrackMax} entries` });
     }
+    if (result.err) issues.notes.push(`node ${node} inspection: ${result.err}`);
+    if (probe.node && startNodes.size > 0 && !startNodes.has(probe.node)) continue;
     const svc = result.svc;
     if (svc && clusterIP && svc.ip === clusterIP) {
       if (svc.rules === 0) {
@@ -97,7 +110,6 @@ function probeIssues(probes: NodeProbe[], clusterIP: string | undefined, ratio: 
         text: `no kube-proxy rules at all on node ${node} (no iptables KUBE-SERVICES chain, no IPVS, no nftables table)`,
       });
     }
-    if (result.err) issues.notes.push(`node ${node} inspection: ${result.err}`);
   }
   return issues;
 }
