@@ -61,7 +61,11 @@ export interface NodeInspectionPlan {
   awaitSourceNode: boolean;
   /** Nodes of the destination pods the probe connects to. */
   destinationNodes: string[];
-  /** The Service's ClusterIP: its rules are read on the source nodes (where kube-proxy translates it). */
+  /**
+   * The Service's ClusterIP, whose rules every inspection reads. They matter on the source nodes (where
+   * kube-proxy translates it; the Node layer counts only those), but a new pod may land on a node already
+   * inspected as a destination, and one pod per run and node must serve both.
+   */
   serviceIp?: string;
   /** Nodes the run's own probe already inspects (a node source). */
   covered: string[];
@@ -117,7 +121,6 @@ export function planNodeInspection(input: PlanInput): NodeInspectionDecision {
 
 export interface InspectionTarget {
   node: string;
-  /** Set on source nodes only. */
   serviceIp?: string;
 }
 
@@ -127,10 +130,7 @@ export function inspectionTargets(plan: NodeInspectionPlan, runPodNodes: string[
   const sources = uniq([...plan.sourceNodes, ...runPodNodes]).filter((node) => !covered.has(node)).slice(0, MAX_INSPECTED_NODES);
   const slots = MAX_INSPECTED_NODES - Math.max(sources.length, plan.awaitSourceNode && runPodNodes.length === 0 ? 1 : 0);
   const destinations = plan.destinationNodes.filter((node) => !covered.has(node) && !sources.includes(node)).slice(0, Math.max(0, slots));
-  return [
-    ...sources.map((node) => ({ node, ...(plan.serviceIp ? { serviceIp: plan.serviceIp } : {}) })),
-    ...destinations.map((node) => ({ node })),
-  ];
+  return [...sources, ...destinations].map((node) => ({ node, ...(plan.serviceIp ? { serviceIp: plan.serviceIp } : {}) }));
 }
 
 /** One pod per run and node, so creating it again (after a restart) is an AlreadyExists. */

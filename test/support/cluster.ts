@@ -13,7 +13,8 @@
 //     `kubectl delete ns -l netcheck.dev/e2e=true`.
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -708,6 +709,105 @@ export class TestCluster {
   }
 
   /**
+   * Sets net.bridge.bridge-nf-call-iptables=0 on the node. br_netfilter's switches are per network
+   * namespace (since Linux 5.3; checked on this kernel), so this acts on that node only. It has an effect
+   * where a reply is bridged: a pod reaching a ClusterIP whose backend sits on the same bridge sends its
+   * request through the gateway (routed, DNATed), but the backend answers it directly over the bridge,
+   * so without bridge netfilter the reply is never un-DNATed and the client drops it. The undo restores it.
+   */
+  async disableBridgeNetfilter(options: { node?: string } = {}): Promise<Undo> {
+    this.requireLocal('disableBridgeNetfilter');
+    const key = 'net.bridge.bridge-nf-call-iptables';
+    const previous = (await this.runOnNode(options.node, ['sysctl', '-n', key])).stdout.trim();
+    await this.runOnNode(options.node, ['sysctl', '-qw', `${key}=0`]);
+    return once(async () => {
+      await this.runOnNode(options.node, ['sysctl', '-qw', `${key}=${previous}`]);
+    });
+  }
+
+  /**
+   * Deletes kube-proxy's rules for one ClusterIP on a node (the KUBE-SERVICES jumps and their KUBE-SVC
+   * chains) while kube-proxy keeps running, paused with SIGSTOP: kube-proxy rewrites KUBE-SERVICES on any
+   * Service or EndpointSlice change in the cluster, and a rewrite that names the missing chain fails and
+   * forces a full sync, which would put the chain back within a second. Paused, it cannot (a wedged
+   * kube-proxy, with someone's iptables-restore having dropped its chain). The undo resumes and restarts
+   * it (a full sync) and waits until the rule is back.
+   */
+  async deleteServiceChain(clusterIp: string, options: { node?: string } = {}): Promise<Undo> {
+    const info = this.requireLocal('deleteServiceChain');
+    const node = this.node(options.node);
+    const component = `kube-proxy${node.componentSuffix}`;
+    const pid = readFileSync(join(info.clusterDir, 'run', `${component}.pid`), 'utf8').trim();
+    await runHost('kill', ['-STOP', pid]);
+    const resume = once(async () => {
+      await runHost('kill', ['-CONT', pid], { allowFailure: true });
+      await runHost('bash', [info.componentScript, 'stop', component]);
+      await runHost('bash', [info.componentScript, 'start', component]);
+      await waitFor(`kube-proxy of ${node.name} to program ${clusterIp} again`, () => this.serviceProxiedOn(node.name, clusterIp), 60_000, 250);
+    });
+    try {
+      const nat = (await this.runOnNode(node.name, ['iptables-save', '-t', 'nat'])).stdout.split('\n');
+      const jumps = nat.filter((line) => line.startsWith('-A KUBE-SERVICES ') && line.includes(`-d ${clusterIp}/32 `) && / -j KUBE-SVC-/.test(line));
+      if (jumps.length === 0) throw new Error(`no KUBE-SERVICES rule for ${clusterIp} on ${node.name}`);
+      const chains = [...new Set(jumps.map((line) => / -j (KUBE-SVC-[A-Z0-9]+)/.exec(line)![1]!))];
+      // One iptables-restore transaction: the jumps go first, then the chains they referenced.
+      const script = ['*nat', ...jumps.map((line) => line.replace(/^-A /, '-D ')), ...chains.flatMap((chain) => [`-F ${chain}`, `-X ${chain}`]), 'COMMIT', ''].join('\n');
+      await this.runOnNodeWithInput(node.name, ['iptables-restore', '-w', '--noflush'], script);
+    } catch (error) {
+      await resume();
+      throw error;
+    }
+    return resume;
+  }
+
+  /**
+   * Fills a node's conntrack table: nf_conntrack_max lowered below the node's entry count, so the node
+   * drops every new connection ("nf_conntrack: table full"). The count is per network namespace, but the
+   * kernel lets only the initial namespace set the limit, which then holds for every namespace of the
+   * machine (checked on this kernel). So the limit goes just above the host's own count (plus headroom:
+   * node 1, the API server and other namespaces on this machine keep working), and the node's count is
+   * raised above it with assured UDP entries that cannot be evicted early (conntrack -I, in a batch,
+   * marked). Only for a node with its own network namespace. The undo restores the limit, then deletes
+   * exactly the marked entries.
+   */
+  async fillConntrackTable(options: { node: string }): Promise<Undo> {
+    const node = this.node(options.node);
+    if (!node.netns) throw new Error(`fillConntrackTable needs a node with its own network namespace (${node.name} is the host)`);
+    const read = async (on: string | undefined, key: string) => Number((await this.runOnNode(on, ['sysctl', '-n', key])).stdout.trim());
+    const previousMax = await read(undefined, 'net.netfilter.nf_conntrack_max');
+    const limit = (await read(undefined, 'net.netfilter.nf_conntrack_count')) + CONNTRACK_HEADROOM;
+    if (limit >= previousMax) throw new Error(`the host's conntrack table is too full to leave headroom (limit ${previousMax})`);
+    const extra = limit + 200 - (await read(node.name, 'net.netfilter.nf_conntrack_count'));
+    const entries = Array.from({ length: Math.max(0, extra) }, (_, i) =>
+      `-I -p udp -s 198.51.100.1 -d 198.51.100.2 --sport ${1024 + (i % 60_000)} --dport ${9 + Math.floor(i / 60_000)} -t 900 -u ASSURED,SEEN_REPLY -m ${CONNTRACK_FILL_MARK}`);
+    const file = join(mkdtempSync(join(tmpdir(), 'netcheck-conntrack-')), 'entries');
+    writeFileSync(file, `${entries.join('\n')}\n`);
+    const undo = once(async () => {
+      await runHost('sysctl', ['-qw', `net.netfilter.nf_conntrack_max=${previousMax}`]);
+      await this.runOnNode(node.name, ['conntrack', '-D', '-m', String(CONNTRACK_FILL_MARK)], { allowFailure: true });
+      rmSync(dirname(file), { recursive: true, force: true });
+    });
+    try {
+      await this.runOnNode(node.name, ['conntrack', '-R', file]);
+      await runHost('sysctl', ['-qw', `net.netfilter.nf_conntrack_max=${limit}`]);
+    } catch (error) {
+      await undo();
+      throw error;
+    }
+    return undo;
+  }
+
+  /** runOnNode with text on stdin. */
+  private async runOnNodeWithInput(nodeName: string, command: string[], input: string): Promise<void> {
+    const node = this.node(nodeName);
+    const argv = node.netns ? ['nsenter', `--net=/run/netns/${node.netns}`, '--', ...command] : command;
+    await new Promise<void>((resolve, reject) => {
+      const child = execFile(argv[0]!, argv.slice(1), { timeout: 30_000 }, (error, _stdout, stderr) => (error ? reject(new Error(`${argv.join(' ')}: ${stderr || error.message}`)) : resolve()));
+      child.stdin!.end(input);
+    });
+  }
+
+  /**
    * Removes the host's route to a node's pod CIDR (node 2 and later: their pods are reached through that
    * route), as when a CNI's routes or overlay break: pods on other nodes can no longer reach that node's
    * pods, while traffic within each node still works. The undo puts the route back.
@@ -737,6 +837,11 @@ export interface DropRule {
   destination?: string;
   port?: number;
 }
+
+/** fillConntrackTable's limit is the host's entry count plus this. */
+const CONNTRACK_HEADROOM = 2000;
+/** The conntrack mark of fillConntrackTable's entries ("NC"), by which its undo deletes them. */
+const CONNTRACK_FILL_MARK = 0x4e43;
 
 /** Wraps an undo so that calling it twice does the work once. */
 /** Runs, newest first, every undo the list still holds. */

@@ -8,6 +8,7 @@ import { createDiagnose } from '../../operator/diagnosis/index.ts';
 import { createLogger, silentLogger } from '../../operator/log.ts';
 import { PodProbeStage } from '../../operator/probe/pods.ts';
 import { defaultProbePolicy, type ProbePolicy } from '../../operator/probe/policy.ts';
+import { NODE_DIAGNOSTICS_OFF, type NodeDiagnosticsSettings } from '../../operator/probe/node-inspection.ts';
 import { waitFor, type TestCluster } from './cluster.ts';
 
 export { GROUP, PLURAL, VERSION };
@@ -28,9 +29,11 @@ export async function pinnedProbeImage(cluster: TestCluster): Promise<string> {
 
 /**
  * Installs the CRD, creates the operator's namespace, and starts a Manager watching `namespaces`,
- * with the probe image pinned by digest (the default policy allows only it) unless `policy` widens it.
+ * with the probe image pinned by digest (the default policy allows only it) unless `policy` widens it,
+ * and node inspection next to the probe when `nodeDiagnostics` asks for it (default Off).
  */
-export async function startClusterOperator(cluster: TestCluster, namespaces: string[], policy: Partial<ProbePolicy> = {}): Promise<Manager> {
+export async function startClusterOperator(cluster: TestCluster, namespaces: string[], policy: Partial<ProbePolicy> = {},
+  nodeDiagnostics: NodeDiagnosticsSettings = NODE_DIAGNOSTICS_OFF): Promise<Manager> {
   cluster.installNetworkCheckCrd();
   try { await cluster.core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }); } catch { /* exists */ }
   const image = await pinnedProbeImage(cluster);
@@ -43,7 +46,11 @@ export async function startClusterOperator(cluster: TestCluster, namespaces: str
     nodeSourceNamespaces: [OPERATOR_NAMESPACE],
     operatorNamespace: OPERATOR_NAMESPACE,
     probePolicy,
-    stage: new PodProbeStage({ core: cluster.core, crds: cluster.kubeConfig.makeApiClient(ApiextensionsV1Api), operatorNamespace: OPERATOR_NAMESPACE, policy: probePolicy }),
+    nodeDiagnostics,
+    stage: new PodProbeStage({
+      core: cluster.core, crds: cluster.kubeConfig.makeApiClient(ApiextensionsV1Api), operatorNamespace: OPERATOR_NAMESPACE, policy: probePolicy,
+      nodeInspection: nodeDiagnostics.mode !== 'Off',
+    }),
     diagnose: createDiagnose(cluster.kubeConfig, { probeImage: image }),
   });
   await manager.start();
