@@ -4,15 +4,19 @@
 // (kubelet + containerd start), probing (the probe program), and recording (result -> status write).
 //
 //   bash test/cluster/up.sh && node bench/probe-latency.ts [runs=20]
-import { CustomObjectsApi } from '@kubernetes/client-node';
+//   NODE_DIAGNOSTICS=OnFailure|Always: with node inspection pods next to the probe (--node-diagnostics).
+import { ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { NetworkCheck } from '../operator/api/types.generated.ts';
 import { Manager } from '../operator/controller/manager.ts';
 import { createDiagnose } from '../operator/diagnosis/index.ts';
 import { silentLogger } from '../operator/log.ts';
 import { PodProbeStage } from '../operator/probe/pods.ts';
+import type { NodeDiagnosticsMode } from '../operator/probe/node-inspection.ts';
 import { BACKEND_PORTS, TestCluster, waitFor } from '../test/support/cluster.ts';
 
 const runs = Number(process.argv[2] ?? 20);
+const nodeDiagnostics = (process.env.NODE_DIAGNOSTICS ?? 'Off') as NodeDiagnosticsMode;
+const OPERATOR_NAMESPACE = 'netcheck-system';
 const GROUP = 'netcheck.dev';
 const VERSION = 'v1alpha1';
 const PLURAL = 'networkchecks';
@@ -32,9 +36,14 @@ async function main(): Promise<void> {
   try {
     await cluster.createBackend({ namespace, name: 'backend' });
     await cluster.startPod({ namespace, name: 'web', labels: { app: 'web' } });
+    await cluster.core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }).catch(() => undefined);
     const manager = new Manager({
-      kubeConfig: cluster.kubeConfig, log: silentLogger(), namespaces: [namespace], workers: 2,
-      stage: new PodProbeStage({ core: cluster.core, operatorNamespace: 'netcheck-system', defaultImage: cluster.probeImage }),
+      kubeConfig: cluster.kubeConfig, log: silentLogger(), namespaces: [namespace], workers: 2, operatorNamespace: OPERATOR_NAMESPACE,
+      nodeDiagnostics: { mode: nodeDiagnostics, namespaces: ['*'] },
+      stage: new PodProbeStage({
+        core: cluster.core, crds: cluster.kubeConfig.makeApiClient(ApiextensionsV1Api), operatorNamespace: OPERATOR_NAMESPACE, defaultImage: cluster.probeImage,
+        nodeInspection: nodeDiagnostics !== 'Off',
+      }),
       diagnose: createDiagnose(cluster.kubeConfig, { probeImage: cluster.probeImage }),
     });
     await manager.start();
@@ -71,7 +80,7 @@ async function main(): Promise<void> {
     const all = sum('total');
     const results = new Map<string, number>();
     for (const s of samples) results.set(s.result, (results.get(s.result) ?? 0) + 1);
-    console.log(`probe latency over ${runs} runs (create NetworkCheck -> result in status)`);
+    console.log(`probe latency over ${runs} runs (create NetworkCheck -> result in status), node diagnostics ${nodeDiagnostics}`);
     console.log(`  p50 ${percentile(totals, 50).toFixed(0)} ms   p95 ${percentile(totals, 95).toFixed(0)} ms   min ${Math.min(...totals).toFixed(0)} ms   max ${Math.max(...totals).toFixed(0)} ms`);
     console.log(`  share: controller+API until the probe pod exists ${(100 * sum('create') / all).toFixed(1)}%, container start ${(100 * sum('start') / all).toFixed(1)}%, probing ${(100 * sum('probe') / all).toFixed(1)}%, result -> status ${(100 * sum('record') / all).toFixed(1)}%`);
     console.log(`  results: ${[...results].map(([r, n]) => `${r} x${n}`).join(', ')}`);
