@@ -64,7 +64,8 @@ const ORDER = [
   'ipForwardingDisabled',
   // Then a node involved that is not Ready ...
   'nodeNotReady',
-  // ... then a full conntrack table (for a bypassed ClusterIP: new NATed connections are dropped).
+  // ... then a full conntrack table (for a bypassed ClusterIP: new NATed connections are dropped; for a lookup
+  // without an answer: the query is a new flow too, before the DNS timeout is followed further).
   'conntrackTableFull',
   // The CNI after the nodes: a node whose pod network is not set up, then an agent that is not ready.
   'nodeNetworkUnavailable',

@@ -1013,6 +1013,17 @@ const rows: Row[] = [
     summary: ['holds 262000 of 262144 entries', 'nf_conntrack_max'],
   },
   {
+    name: 'The node\'s conntrack table is full: the lookup gets no answer first (a new flow too), and the node says why',
+    verdict: () =>
+      run(clusterWorld(), serviceDoc({ dns: dnsBackendFails('timeout'), connect: 'timeout', endpoints: ['timeout', 'timeout'] }), {
+        extraOutputs: [probeOutput('web-to-backend-g1-t5kq2a-node', 'node-1', nodeDoc({ conntrackCount: 4200, conntrackMax: 4000 }))],
+      }),
+    result: 'Unhealthy',
+    reason: Cause.ConntrackTableFull,
+    failedLayer: Layer.Node,
+    summary: ['backend did not resolve', 'conntrack table on node node-1 holds 4200 of 4000 entries', 'DNS queries first'],
+  },
+  {
     name: 'The backend on a NotReady node times out, the same-node one answers',
     verdict: () => {
       const world = clusterWorld();

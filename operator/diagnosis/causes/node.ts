@@ -1,17 +1,29 @@
 // The nodes: one that does not forward, is not Ready, or drops new connections because its conntrack
-// table is full. A node fault explains traffic that got no answer, never a refusal: a RST proves the
-// packets reached the pod and came back.
+// table is full (DNS queries too: the lookup fails first). A node fault explains traffic that got no
+// answer, never a refusal: a RST proves the packets reached the pod and came back.
 import { Layer } from '../layers/index.ts';
 import { Cause } from '../reasons.ts';
 import { kubectl, onNode } from '../reproduce.ts';
 import { cause, issueOn, rule } from './shared.ts';
 
 export const conntrackTableFull = rule('conntrackTableFull', [Cause.ConntrackTableFull], ({ a, s }) => {
-  const { bypass, path } = s;
-  const conntrack = bypass ? issueOn(a.node.conntrackFull, bypass.node) : path?.unanswered ? a.node.conntrackFull[0] : undefined;
+  const { bypass, path, lookup } = s;
+  // A full table drops every new flow, DNS queries first: a lookup without an answer, by the source's node
+  // preferably (where the query's flow starts), else another full one (the DNS server's, say).
+  const conntrack = bypass
+    ? issueOn(a.node.conntrackFull, bypass.node)
+    : path?.unanswered
+      ? a.node.conntrackFull[0]
+      : lookup?.noAnswer
+        ? issueOn(a.node.conntrackFull, lookup.node)
+        : undefined;
   if (!conntrack) return undefined;
   const check = onNode(a.repro, conntrack.node, ['conntrack', '-C']);
   const fix = `Fix: raise net.netfilter.nf_conntrack_max on node ${conntrack.node} (kube-proxy conntrack.maxPerCore) and find what holds so many connections.`;
+  if (lookup && !bypass && !path) {
+    const summary = `${lookup.text}; the ${conntrack.text}, so new connections (DNS queries first) are dropped.`;
+    return cause(Layer.Node, Cause.ConntrackTableFull, 'failure', summary, fix, [...lookup.reproduce, check]);
+  }
   if (bypass) {
     return cause(
       Layer.Node,
