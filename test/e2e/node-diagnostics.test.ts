@@ -62,6 +62,12 @@ describe('node diagnostics end to end on the local cluster', function () {
     await startOperator();
   });
 
+  // A fault on node 2 can fail the kubelet's readiness probes there (a full conntrack table drops them too):
+  // every test starts with both backends ready again, as the operator's cache sees them.
+  beforeEach(async () => {
+    await Promise.all([near, far].map((backend) => cluster.waitForEndpoints(namespace, backend.name, 1, 30_000)));
+  });
+
   after(async () => {
     await stopOperator();
     if (namespace) await cluster.deleteNamespace(namespace, { wait: true });
