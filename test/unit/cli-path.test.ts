@@ -76,6 +76,15 @@ describe('kubectl netcheck: the path drawn for every root cause of the catalogue
     });
   }
 
+  it('draws each vantage\'s path apart and says how many hops the operator left out of status.path', async () => {
+    const check = await checkForCause(Cause.OverlaySourceAddressMismatch);
+    const lines = renderVerdict({ ...check, status: { ...check.status, path: { ...check.status!.path, hopsOmitted: 12 } } }, PLAIN);
+    const sources = lines.filter((line) => /^✓ pod shop\/web/.test(line));
+    expect(sources.map((line) => line.split(/ {2,}/)[0])).to.deep.equal(['✓ pod shop/web', '✓ pod shop/web-7f9c-node3']);
+    expect(lines[lines.indexOf(sources[1]) - 1], 'a blank line between the paths').to.equal('');
+    expect(lines).to.include('… 12 more hops not kept in status.path');
+  });
+
   it('colours only when asked: the same drawing with escapes, the same text without them', async () => {
     const check = await checkForCause(Cause.BlockedByNetworkPolicy);
     const coloured = renderVerdict(check, makeStyle(true)).join('\n');
