@@ -1,4 +1,4 @@
-// The fallback for operators that write no status.path (before v0.2): the hops (model.ts) pieced
+// The fallback for operators older than status.path, which write none: the hops (model.ts) pieced
 // together from the layer conditions. Their states decide the hops, and their messages - which carry
 // the evidence (addresses, latencies, policy names) - are read for the details. Reading prose is the
 // weak point of this file: each pattern below is one message form of operator/diagnosis, and a hop
