@@ -5,6 +5,7 @@
 // On a terminal listr2 draws the lines and redraws them in place (it is built for exactly this: many
 // concurrent lines, each a spinner until it settles). Piped, the same events print as plain lines,
 // once each, in ladder order: what a CI log should hold.
+import { VERDICT_REASONS } from '../operator/api/conditions.ts';
 import type { Condition, NetworkCheck } from '../operator/api/types.generated.ts';
 import { LADDER } from '../operator/diagnosis/index.ts';
 import { layerCondition, type LayerName } from './path/layers.ts';
@@ -41,7 +42,8 @@ export function layerText(layer: LayerName, condition: Condition): string {
 /** What the run is doing, from Reconciling/Stalled/Ready. */
 export function runText(check: NetworkCheck | undefined): string {
   const conditions = check?.status?.conditions ?? [];
-  const stalled = conditions.find((c) => c.type === 'Stalled' && c.status === 'True');
+  // A failing verdict is Stalled too (CheckUnhealthy / CheckError, for GitOps health): that is a finished run.
+  const stalled = conditions.find((c) => c.type === 'Stalled' && c.status === 'True' && !VERDICT_REASONS.has(c.reason));
   if (stalled) return `Stalled: ${stalled.reason}: ${stalled.message}`;
   const reconciling = conditions.find((c) => c.type === 'Reconciling' && c.status === 'True');
   if (reconciling) return reconciling.message;

@@ -1,10 +1,9 @@
-// The NetworkPolicy verdicts at the edges of the path, read from the NetworkPolicyAllows condition
-// (and, for DNS, the DNS condition): egress where traffic leaves the source, ingress where it enters
-// a backend. The operator's evaluator (operator/diagnosis/netpol.ts) decided them; this file only
-// places its verdicts on the hops they are about.
+// The fallback's NetworkPolicy verdicts at the edges of the path (operators without status.path),
+// read from the NetworkPolicyAllows condition (and, for DNS, the DNS condition): egress where traffic
+// leaves the source, ingress where it enters a backend. The operator's evaluator
+// (operator/diagnosis/netpol/) decided them; this file only places its verdicts on the hops.
 import type { NetworkCheck } from '../../operator/api/types.generated.ts';
 import { Cause, LayerReason } from '../../operator/diagnosis/index.ts';
-import type { Mark } from '../style.ts';
 import type { Hop, PolicyEdge } from './model.ts';
 import { layerCondition } from './layers.ts';
 
@@ -23,18 +22,19 @@ export function policyRefs(text: string): string[] {
 }
 
 /** One side's verdict from an evaluator message ("egress unrestricted", "ingress by policy x ..."). */
-function sideVerdict(message: string, direction: 'egress' | 'ingress'): PolicyEdge | undefined {
-  const Side = direction === 'egress' ? 'Egress from' : 'Ingress to';
+function sideVerdict(message: string, side: 'egress' | 'ingress'): PolicyEdge | undefined {
+  const direction = side === 'egress' ? 'Egress' : 'Ingress';
+  const Side = side === 'egress' ? 'Egress from' : 'Ingress to';
   const denied = new RegExp(String.raw`${Side} (?:pod |node )?(\S+) is denied: (${REFS})`).exec(message);
-  if (denied) return { direction, state: 'failed', policies: policyRefs(denied[2]), text: 'denied' };
+  if (denied) return { direction, result: 'Failed', policies: policyRefs(denied[2]), text: 'denied' };
   const both = new RegExp(String.raw`denied on both sides: egress by (${REFS}) and ingress by (${REFS})`).exec(message);
-  if (both) return { direction, state: 'failed', policies: policyRefs(direction === 'egress' ? both[1] : both[4]), text: 'denied' };
-  const allowedBy = new RegExp(String.raw`${direction} by (${REFS})`).exec(message);
-  if (allowedBy) return { direction, state: 'ok', policies: policyRefs(allowedBy[1]), text: `allowed by ${allowedBy[2]}` };
-  const side = new RegExp(String.raw`${Side} (?:pod )?\S+ (?:to \S+ |from .*? )?is allowed by (${REFS})`).exec(message);
-  if (side) return { direction, state: 'ok', policies: policyRefs(side[1]), text: `allowed by ${side[2]}` };
-  if (new RegExp(String.raw`${direction} unrestricted|${Side} \S+ is not restricted`).test(message)) return { direction, state: 'ok', policies: [], text: 'not restricted' };
-  if (new RegExp(String.raw`${direction} not subject to policy|${Side} .* is not subject to NetworkPolicy`).test(message)) return { direction, state: 'ok', policies: [], text: 'not subject to policy' };
+  if (both) return { direction, result: 'Failed', policies: policyRefs(side === 'egress' ? both[1] : both[4]), text: 'denied' };
+  const allowedBy = new RegExp(String.raw`${side} by (${REFS})`).exec(message);
+  if (allowedBy) return { direction, result: 'Ok', policies: policyRefs(allowedBy[1]), text: `allowed by ${allowedBy[2]}` };
+  const allowed = new RegExp(String.raw`${Side} (?:pod )?\S+ (?:to \S+ |from .*? )?is allowed by (${REFS})`).exec(message);
+  if (allowed) return { direction, result: 'Ok', policies: policyRefs(allowed[1]), text: `allowed by ${allowed[2]}` };
+  if (new RegExp(String.raw`${side} unrestricted|${Side} \S+ is not restricted`).test(message)) return { direction, result: 'Ok', policies: [], text: 'not restricted' };
+  if (new RegExp(String.raw`${side} not subject to policy|${Side} .* is not subject to NetworkPolicy`).test(message)) return { direction, result: 'Ok', policies: [], text: 'not subject to policy' };
   return undefined;
 }
 
@@ -53,7 +53,7 @@ function withEdge(hop: Hop, edge: PolicyEdge | undefined): Hop {
 function dnsEdge(check: NetworkCheck): PolicyEdge | undefined {
   const text = `${layerCondition(check, 'DNS')?.message ?? ''} ${layerCondition(check, 'NetworkPolicy')?.message ?? ''}`;
   const blocked = new RegExp(String.raw`DNS from .*? is (?:blocked|only partly allowed): (${REFS})`).exec(text);
-  if (blocked || check.status?.reason === Cause.DNSEgressBlockedByPolicy) return { direction: 'egress', state: 'failed', policies: blocked ? policyRefs(blocked[1]) : [], text: 'DNS denied' };
+  if (blocked || check.status?.reason === Cause.DNSEgressBlockedByPolicy) return { direction: 'Egress', result: 'Failed', policies: blocked ? policyRefs(blocked[1]) : [], text: 'DNS denied' };
   return undefined;
 }
 
@@ -66,14 +66,13 @@ export function policyEdges(check: NetworkCheck, hops: Hop[]): Hop[] {
   const target = deniedPod(message);
   const notEnforced = check.status?.reason === Cause.PolicyNotEnforced;
   return hops.map((hop) => {
-    if (hop.kind === 'source') return withEdge(hop, egress);
-    if (hop.kind === 'dns') return withEdge(hop, dnsEdge(check));
-    if (hop.kind !== 'backend' && hop.kind !== 'external') return hop;
-    if (hop.kind === 'external') return withEdge(hop, egress?.state === 'failed' ? undefined : ingress);
-    const named = !target || hop.label === `pod ${target}`;
-    const edge: PolicyEdge | undefined = ingress && (named || ingress.state !== 'failed') ? ingress : undefined;
+    if (hop.kind === 'Source') return withEdge(hop, egress);
+    if (hop.kind === 'DNS') return withEdge(hop, dnsEdge(check));
+    if (hop.kind !== 'Backend' && hop.kind !== 'External') return hop;
+    if (hop.kind === 'External') return withEdge(hop, egress?.result === 'Failed' ? undefined : ingress);
+    const named = !target || hop.name === target;
+    const edge: PolicyEdge | undefined = ingress && (named || ingress.result !== 'Failed') ? ingress : undefined;
     // expect: Blocked and a policy denies the flow, but nothing enforces it: the edge says so.
-    const state: Mark | undefined = notEnforced && edge ? 'warning' : undefined;
-    return withEdge(hop, edge && state ? { ...edge, state, text: 'denied by policy, not enforced' } : edge);
+    return withEdge(hop, edge && notEnforced ? { ...edge, result: 'Warning', text: 'denied by policy, not enforced' } : edge);
   });
 }

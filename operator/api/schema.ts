@@ -353,6 +353,47 @@ const captureStatusSchema = named('CaptureStatus', {
   },
 });
 
+/** How a hop (or a policy edge) of the drawn path went. */
+const HOP_RESULTS = ['Ok', 'Failed', 'Unknown', 'Warning'];
+
+const pathHopSchema = named('PathHop', {
+  type: 'object',
+  description: 'One hop of the packet path, with what the run measured there.',
+  required: ['kind', 'name', 'result'],
+  properties: {
+    kind: str('Source (the pod or node the probe stood for), DNS (the lookup), Service (the ClusterIP), Proxy (the source node\'s service proxy and forwarding), Backend (a destination pod) or External (a host outside the cluster).', { enum: ['Source', 'DNS', 'Service', 'Proxy', 'Backend', 'External'] }),
+    layer: str('The diagnosis layer whose condition decides this hop (e.g. DNS, Endpoints, Node, PodIP).', { maxLength: 64 }),
+    name: str('What the hop is: the source ("pod shop/web", "node worker-1"), the name looked up, the Service (namespace/name), "kube-proxy", the backend pod\'s name, or host:port.', { maxLength: 512 }),
+    address: str('The address the packets went to: a pod IP, the DNS server, ClusterIP:port, podIP:targetPort or the host\'s IP:port.', { maxLength: 64 }),
+    node: str('The node the hop is on.', { maxLength: 253 }),
+    sameNode: bool('Backends: true on the source\'s node, false on another node (the overlay is in the path).'),
+    result: str('Ok, Failed, Unknown (not tested) or Warning.', { enum: HOP_RESULTS }),
+    detail: str('What was measured there, e.g. "connected in 1 ms", "timed out after 5001 ms (no answer to SYN)", "-> 10.96.12.7 in 2 ms", or the layer\'s reason.', { maxLength: 512 }),
+    latencyMs: int('The time the hop took to answer (a connection, a lookup), when it answered.', { minimum: 0 }),
+    rootCause: bool('The root cause (status.reason) sits on this hop.'),
+    policy: named('PathPolicyEdge', {
+      type: 'object',
+      description: 'The NetworkPolicy verdict on this hop\'s edge: egress out of the source (and to DNS), ingress into a backend.',
+      required: ['direction', 'result'],
+      properties: {
+        direction: str('Egress or Ingress.', { enum: ['Egress', 'Ingress'] }),
+        result: str('Ok (allowed or not restricted), Failed (denied), Warning (denied by a policy nothing enforces) or Unknown.', { enum: HOP_RESULTS }),
+        policies: { type: 'array', description: 'namespace/name of the policies that decide the edge: the denying ones when denied, else the allowing one.', maxItems: 8, items: { type: 'string', maxLength: 317 } },
+        text: str('The verdict in words: "not restricted", "denied", "allowed by ingress rule #0 of".', { maxLength: 256 }),
+      },
+    }),
+  },
+});
+
+const pathSchema = named('NetworkPath', {
+  type: 'object',
+  description: 'The packet path of the latest completed run, hop by hop, with the addresses and what each hop did: source -> DNS -> Service ClusterIP -> the node\'s service proxy -> each backend pod (or the external host). One path per probe vantage (spread: EveryNode probes from several nodes); each path starts at its Source hop. Written with the verdict; absent when the probe could not run.',
+  properties: {
+    hops: { type: 'array', description: 'The hops in packet order, at most 40; consecutive Backend hops fan out from the hop before them.', maxItems: 40, items: pathHopSchema },
+    hopsOmitted: int('Hops left out to stay within 40: backends past 16 per path, then whole paths of further vantages (failing paths are kept first).', { minimum: 0 }),
+  },
+});
+
 const statusSchema = named('NetworkCheckStatus', {
   type: 'object',
   description: 'What the operator observed.',
@@ -398,6 +439,7 @@ const statusSchema = named('NetworkCheckStatus', {
     history: { type: 'array', description: 'Past runs, newest first, at most spec.historyLimit.', maxItems: 100, items: historyEntrySchema },
     reproduce: { type: 'array', description: 'kubectl commands that repeat the failing probe by hand.', maxItems: 10, items: { type: 'string', maxLength: 2048 } },
     capture: captureStatusSchema,
+    path: pathSchema,
   },
 });
 

@@ -274,6 +274,49 @@ export interface CaptureStatus {
   points?: CapturePointStatus[];
 }
 
+export interface PathPolicyEdge {
+  /** Egress or Ingress. */
+  direction: "Egress" | "Ingress";
+  /** Ok (allowed or not restricted), Failed (denied), Warning (denied by a policy nothing enforces) or Unknown. */
+  result: "Ok" | "Failed" | "Unknown" | "Warning";
+  /** namespace/name of the policies that decide the edge: the denying ones when denied, else the allowing one. */
+  policies?: string[];
+  /** The verdict in words: "not restricted", "denied", "allowed by ingress rule #0 of". */
+  text?: string;
+}
+
+export interface PathHop {
+  /** Source (the pod or node the probe stood for), DNS (the lookup), Service (the ClusterIP), Proxy (the source node's service proxy and forwarding), Backend (a destination pod) or External (a host outside the cluster). */
+  kind: "Source" | "DNS" | "Service" | "Proxy" | "Backend" | "External";
+  /** The diagnosis layer whose condition decides this hop (e.g. DNS, Endpoints, Node, PodIP). */
+  layer?: string;
+  /** What the hop is: the source ("pod shop/web", "node worker-1"), the name looked up, the Service (namespace/name), "kube-proxy", the backend pod's name, or host:port. */
+  name: string;
+  /** The address the packets went to: a pod IP, the DNS server, ClusterIP:port, podIP:targetPort or the host's IP:port. */
+  address?: string;
+  /** The node the hop is on. */
+  node?: string;
+  /** Backends: true on the source's node, false on another node (the overlay is in the path). */
+  sameNode?: boolean;
+  /** Ok, Failed, Unknown (not tested) or Warning. */
+  result: "Ok" | "Failed" | "Unknown" | "Warning";
+  /** What was measured there, e.g. "connected in 1 ms", "timed out after 5001 ms (no answer to SYN)", "-> 10.96.12.7 in 2 ms", or the layer's reason. */
+  detail?: string;
+  /** The time the hop took to answer (a connection, a lookup), when it answered. */
+  latencyMs?: number;
+  /** The root cause (status.reason) sits on this hop. */
+  rootCause?: boolean;
+  /** The NetworkPolicy verdict on this hop's edge: egress out of the source (and to DNS), ingress into a backend. */
+  policy?: PathPolicyEdge;
+}
+
+export interface NetworkPath {
+  /** The hops in packet order, at most 40; consecutive Backend hops fan out from the hop before them. */
+  hops?: PathHop[];
+  /** Hops left out to stay within 40: backends past 16 per path, then whole paths of further vantages (failing paths are kept first). */
+  hopsOmitted?: number;
+}
+
 export interface NetworkCheckStatus {
   /** The spec generation this status describes. */
   observedGeneration?: number;
@@ -303,6 +346,8 @@ export interface NetworkCheckStatus {
   reproduce?: string[];
   /** The packet capture of the latest run that captured. */
   capture?: CaptureStatus;
+  /** The packet path of the latest completed run, hop by hop, with the addresses and what each hop did: source -> DNS -> Service ClusterIP -> the node's service proxy -> each backend pod (or the external host). One path per probe vantage (spread: EveryNode probes from several nodes); each path starts at its Source hop. Written with the verdict; absent when the probe could not run. */
+  path?: NetworkPath;
 }
 
 export interface NetworkCheck {

@@ -352,6 +352,7 @@ export class NetworkCheckReconciler {
     status.lastRun = { ...run, probePods: pods, completionTime: rfc3339(now), durationMs };
     status.failedLayer = verdict.failedLayer;
     status.reproduce = verdict.reproduce.length ? verdict.reproduce : undefined;
+    status.path = verdict.path;
     const entry: HistoryEntry = { time: run.startTime ?? rfc3339(now), result: verdict.result, durationMs, ...(verdict.failedLayer ? { failedLayer: verdict.failedLayer } : {}), reason: verdict.reason };
     const previous = status.history?.[0];
     const previousHistory = status.history ?? [];

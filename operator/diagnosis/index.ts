@@ -23,6 +23,7 @@ export { collectEvidence, kubeEvidenceReader, EVIDENCE_RBAC_RULES } from './evid
 export { Cause, HealthyReason, LayerReason, PROBE_LAYER } from './reasons.ts';
 export { Layer, LayerCondition, LADDER } from './layers/index.ts';
 export { shellJoin, shellQuote } from './reproduce.ts';
+export { markCause, rootCauseHops, splitPaths, warningHops, type PathOutcome } from './path/index.ts';
 
 export interface CreateDiagnoseOptions extends DiagnosisOptions, CollectOptions {}
 

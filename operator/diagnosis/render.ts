@@ -6,6 +6,7 @@ import { clip } from '../util/text.ts';
 import type { Analysis, LayerFinding } from './analysis.ts';
 import { summaryText, type RootCause } from './causes/chain.ts';
 import { findingsToConditions } from './layers/index.ts';
+import { pathOfRun } from './path/index.ts';
 import { LayerReason, PROBE_LAYER } from './reasons.ts';
 import { renderReproduce } from './reproduce.ts';
 import { MAX_CONDITION_MESSAGE } from './text.ts';
@@ -35,12 +36,14 @@ export function layerFindings(analysis: Analysis, rootCause: RootCause): LayerFi
 export function renderVerdict(analysis: Analysis, rootCause: RootCause): Verdict {
   const result = rootCause.severity === 'error' ? Result.Error : rootCause.severity === 'failure' ? Result.Unhealthy : Result.Healthy;
   const failed = result !== Result.Healthy;
+  const findings = layerFindings(analysis, rootCause);
   return {
     result,
     ...(failed && rootCause.layer ? { failedLayer: rootCause.layer } : {}),
     reason: rootCause.reason,
     summary: summaryText(rootCause),
-    layers: findingsToConditions(layerFindings(analysis, rootCause), analysis.generation),
+    layers: findingsToConditions(findings, analysis.generation),
     reproduce: failed || rootCause.severity === 'warning' ? renderReproduce(rootCause.reproduce) : [],
+    path: pathOfRun(analysis, rootCause, findings),
   };
 }

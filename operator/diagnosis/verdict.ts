@@ -1,7 +1,7 @@
 // What a diagnosis hands back to the controller: the check's result and the per-layer conditions.
 import type { DesiredCondition, ResultName } from '../api/conditions.ts';
 import type { ResolvedSpec } from '../api/defaults.ts';
-import type { NetworkCheck } from '../api/types.generated.ts';
+import type { NetworkCheck, NetworkPath } from '../api/types.generated.ts';
 import type { ProbeOutput, ResolvedTargets } from '../probe/stage.ts';
 
 export interface Verdict {
@@ -12,6 +12,8 @@ export interface Verdict {
   /** One condition per diagnosis layer (not Ready/Reconciling/Stalled: the controller owns those). */
   layers: DesiredCondition[];
   reproduce: string[];
+  /** The packet path hop by hop (status.path); absent when no diagnosis ran. */
+  path?: NetworkPath;
 }
 
 export interface DiagnosisInput {

@@ -164,6 +164,18 @@ describe('kubectl netcheck end to end on the local cluster', function () {
     const kept = await leftovers();
     expect(kept).to.have.length(1);
     expect(ran.stdout).to.include(`kubectl netcheck pcap ${kept[0]} -n ${namespace}`);
+    // The run's status.path: every hop of the real path with its address, as the drawing reads it.
+    const hops = (await checks.get(kept[0]!)).status?.path?.hops ?? [];
+    const web = await cluster.core.readNamespacedPod({ namespace, name: 'web' });
+    expect(hops.map((hop) => hop.kind)).to.deep.equal(['Source', 'DNS', 'Service', 'Proxy', 'Backend', 'Backend']);
+    expect(hops[0]).to.include({ name: `pod ${namespace}/web`, address: web.status?.podIP, node: web.spec?.nodeName, result: 'Ok' });
+    expect(hops[1]).to.include({ name: 'backend', address: '10.96.0.10', result: 'Ok' });
+    expect(hops[2]).to.include({ address: `${backend.clusterIp}:${BACKEND_PORTS.http.service}`, result: 'Ok' });
+    expect(hops[3]).to.include({ kind: 'Proxy', node: web.spec?.nodeName });
+    const pods = await Promise.all(backend.podNames.map((name) => cluster.core.readNamespacedPod({ namespace, name })));
+    expect(hops.slice(4).map((hop) => `${hop.name} ${hop.address} ${hop.node} ${hop.result}`).sort()).to.deep.equal(
+      pods.map((pod) => `${pod.metadata?.name} ${pod.status?.podIP}:8080 ${pod.spec?.nodeName} Ok`).sort());
+    for (const hop of hops.slice(4)) expect(hop.latencyMs, 'a connected backend has its connect time').to.be.a('number');
     const pcap = await plugin(['pcap', kept[0]!, '-o', 'web.pcap']);
     expect(pcap.code, pcap.stderr).to.equal(0);
     const file = join(work, 'web.pcap');

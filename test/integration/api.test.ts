@@ -145,5 +145,9 @@ describe('NetworkCheck CRD on a real API server', () => {
     expect(text).to.match(/spread <string>/);
     const dest = controlPlane().kubectl(['explain', 'networkcheck.spec.destination.port']).stdout.replace(/\s+/g, ' ');
     expect(dest).to.include('a number 1-65535, or a named port');
+    const hops = controlPlane().kubectl(['explain', 'networkcheck.status.path.hops']).stdout.replace(/\s+/g, ' ');
+    expect(hops).to.include('The hops in packet order, at most 40');
+    expect(hops).to.match(/kind <string> .*Source \(the pod or node the probe stood for\)/);
+    expect(hops).to.match(/policy <Object>/);
   });
 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { bundle } from '../../cli/build/bundle.ts';
+import type { NetworkCheck } from '../../operator/api/types.generated.ts';
 import { Manager } from '../../operator/controller/manager.ts';
 import { createDiagnose } from '../../operator/diagnosis/index.ts';
 import { silentLogger } from '../../operator/log.ts';
@@ -96,6 +97,12 @@ describe('kubectl netcheck against a real API server, with a tenant\'s rights', 
     expect(ran.stdout).to.match(new RegExp(`^✗ Service ${NAMESPACE}/no-backends .*◀ root cause`, 'm'));
     const kept = await remaining();
     expect(kept, '--keep keeps it').to.have.length(1);
+    // The API server kept status.path (the CRD schema admits it, nothing is pruned): the drawing's source.
+    const stored = await controlPlane().kubeConfig().makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'netcheck.dev', version: 'v1alpha1', namespace: NAMESPACE, plural: 'networkchecks', name: kept[0]! }) as NetworkCheck;
+    const hops = stored.status?.path?.hops ?? [];
+    expect(hops.map((hop) => hop.kind)).to.deep.equal(['Source', 'DNS', 'Service', 'Proxy']);
+    expect(hops[0]).to.include({ name: `pod ${NAMESPACE}/web`, address: '10.244.9.10', node: NODE, result: 'Ok' });
+    expect(hops[2]).to.include({ name: `${NAMESPACE}/no-backends`, layer: 'Endpoints', result: 'Failed', rootCause: true });
     const got = await plugin('alice', ['get', '-n', NAMESPACE]);
     expect(got.stdout).to.match(new RegExp(`^${kept[0]} +pod/web +svc/no-backends:8080 +TCP +Unhealthy +Endpoints +\\w+ +✗ +<none>`, 'm'));
     const described = await plugin('alice', ['describe', kept[0]!, '-n', NAMESPACE]);

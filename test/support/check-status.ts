@@ -21,6 +21,8 @@ export interface RunInput {
   name?: string;
   /** When the run starts (the status's times follow it). */
   start?: string;
+  /** Then edit the spec and run again, this time with probe pods that fail before any result. */
+  thenProbePodsFail?: boolean;
 }
 
 function worldCaches(world: ClusterWorld, store: Map<string, NetworkCheck>): Caches {
@@ -41,9 +43,11 @@ export async function finishedCheck(input: RunInput): Promise<NetworkCheck> {
   const key = `${check.metadata.namespace}/${check.metadata.name}`;
   const store = new Map([[key, check]]);
   let done = false;
+  let failing = false;
+  const pods = input.outputs.map((output) => output.pod);
   const stage: ProbeStage = {
-    start: async () => input.outputs.map((output) => output.pod),
-    observe: async () => (done ? { state: 'NotFound' } : { state: 'Completed', pods: input.outputs.map((output) => output.pod), outputs: input.outputs }),
+    start: async () => pods,
+    observe: async () => (done ? { state: 'NotFound' } : failing ? { state: 'Failed', pods, reason: 'ProbeFailed', message: 'probe pod failed' } : { state: 'Completed', pods, outputs: input.outputs }),
     cleanup: async () => { done = true; },
   };
   let version = 1;
@@ -62,9 +66,18 @@ export async function finishedCheck(input: RunInput): Promise<NetworkCheck> {
     log: silentLogger(),
     nodeSourceNamespaces: new Set([check.metadata.namespace!]),
   });
-  await reconciler.reconcile(key);
-  clock.advance(3_000);
-  await reconciler.reconcile(key);
+  const run = async () => {
+    await reconciler.reconcile(key);
+    clock.advance(3_000);
+    await reconciler.reconcile(key);
+  };
+  await run();
+  if (input.thenProbePodsFail) {
+    const first = store.get(key)!;
+    store.set(key, { ...first, metadata: { ...first.metadata, generation: (first.metadata?.generation ?? 1) + 1 } });
+    [done, failing] = [false, true];
+    await run();
+  }
   const finished = store.get(key)!;
   if (!finished.status?.lastRun?.completionTime) throw new Error(`the run did not complete: ${JSON.stringify(finished.status)}`);
   return finished;

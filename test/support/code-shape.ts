@@ -116,7 +116,8 @@ export function floorOf(file: string): number {
   if (path.startsWith('diagnosis/')) {
     const inner = path.slice('diagnosis/'.length);
     if (inner === 'index.ts') return 45;
-    if (inner === 'render.ts') return 44;
+    // The verdict's rendering: the conditions (render.ts) and status.path (path/), from the layers and the cause.
+    if (inner === 'render.ts' || inner.startsWith('path/')) return 44;
     if (inner.startsWith('causes/')) return 43;
     if (inner.startsWith('layers/')) return 42;
     if (['context.ts', 'text.ts', 'objects.ts', 'analysis.ts', 'reproduce.ts'].includes(inner)) return 41;

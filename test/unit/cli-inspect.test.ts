@@ -2,6 +2,7 @@
 // with its sparkline and next run, the layer tree, and the history line.
 import { expect } from 'chai';
 import type { NetworkCheck } from '../../operator/api/types.generated.ts';
+import { runText } from '../../cli/progress.ts';
 import { renderDescribe } from '../../cli/render/describe.ts';
 import { sparkline } from '../../cli/render/history.ts';
 import { renderTable } from '../../cli/render/table.ts';
@@ -59,5 +60,13 @@ describe('kubectl netcheck: get and describe', () => {
     const text = renderDescribe(pending, PLAIN, NOW).join('\n');
     expect(text).to.match(/^ {2}Stalled=True SourceNotFound: spec\.source\.pod: pod shop\/web was not found/m);
     expect(text).to.not.include('root cause');
+  });
+
+  it('run progress: a failing verdict (Stalled=True CheckUnhealthy) reads as a finished run, a stall before any run as a stall', async () => {
+    const check = await checkForCause(Cause.BlockedByNetworkPolicy);
+    expect(check.status?.conditions?.find((c) => c.type === 'Stalled')).to.include({ status: 'True', reason: 'CheckUnhealthy' });
+    expect(runText(check)).to.equal(`Run ${check.status?.lastRun?.id} finished: Unhealthy`);
+    const stalled = { type: 'Stalled', status: 'True' as const, reason: 'SourceNotFound', message: 'spec.source.pod: pod shop/web was not found', lastTransitionTime: NOW.toISOString() };
+    expect(runText({ ...check, status: { conditions: [stalled] } })).to.equal('Stalled: SourceNotFound: spec.source.pod: pod shop/web was not found');
   });
 });
