@@ -62,7 +62,7 @@ save_host_sysctls() {
   [ -f "$file" ] && return 0
   for key in net.ipv4.ip_forward vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops \
       kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.bridge.bridge-nf-call-iptables \
-      net.ipv4.conf.all.route_localnet; do
+      net.ipv4.conf.all.route_localnet net.ipv4.conf.all.send_redirects; do
     echo "$key=$(sysctl -n "$key")"
   done > "$file.tmp"
   [ -d /run/containerd ] && echo "run_containerd_existed=1" >> "$file.tmp"
@@ -95,6 +95,7 @@ setup_node_netns() {
   # /proc/sys/net is per namespace: forwarding and bridge netfilter (policy enforcement) inside the node.
   ip netns exec "$netns" sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
   ensure_bridge "$POD_BRIDGE" "$gateway/${pod_cidr#*/}" "$netns"
+  no_redirects "$node"
   ip -n "$netns" route replace "$SERVICE_CIDR" dev "$POD_BRIDGE" src "$gateway"
   local controller root
   root=$(node_cgroup_root "$node")
@@ -145,10 +146,10 @@ node_pki() { # the kubelet's client and serving certificates of node N
 
 # The guard: nothing from or to the cluster ranges leaves the machine through an interface other than
 # ours. It is hooked into mangle POSTROUTING only, the last hook a packet crosses before it leaves, so it
-# never pre-empts a verdict of the filter table: kube-proxy's REJECT for a Service without endpoints and an
-# enforcer's REJECT run first, and a pod sees what it would see on a real cluster (a refused connection).
-# (In mangle FORWARD, as it was, it dropped such packets before kube-proxy's REJECT, so a Service without
-# endpoints timed out here instead of being refused.) POSTROUTING sees forwarded and local traffic alike.
+# never pre-empts a verdict of the filter table: an enforcer's REJECT of egress to an outside address, or
+# kube-proxy's REJECT, runs first and the pod sees a refusal as on a real cluster. (Hooked into mangle
+# FORWARD as well, as it was, it dropped pod traffic headed outside before the filter table's REJECTs.)
+# POSTROUTING sees forwarded and local traffic alike, so it guards as much as before.
 setup_guard() {
   iptables -t mangle -N "$GUARD_CHAIN" 2>/dev/null || iptables -t mangle -F "$GUARD_CHAIN"
   local iface range
@@ -164,6 +165,17 @@ setup_guard() {
     iptables -t mangle -I POSTROUTING 1 -m comment --comment "$RULE_COMMENT: guard" -j "$GUARD_CHAIN"
 }
 
+# The service range is routed into cni0 (above), so a pod's packet to a ClusterIP that kube-proxy does not
+# DNAT (a Service without endpoints) leaves by the interface it came in on, and the node answers it with an
+# ICMP redirect first. The redirect spends the per-destination ICMP rate limit (icmp_ratelimit, 1 s), so the
+# port-unreachable of kube-proxy's REJECT that follows is suppressed (IcmpOutRateLimitHost): the connection
+# timed out instead of being refused. On a real node that traffic leaves by another interface and no
+# redirect is sent. Nodes here are no routers anyone should learn from: they send no redirects at all
+# (all= and the bridge: the kernel ORs the two). Node 1's value is restored by down.sh (host-sysctls).
+no_redirects() {
+  in_node "$1" sysctl -qw net.ipv4.conf.all.send_redirects=0 "net.ipv4.conf.$POD_BRIDGE.send_redirects=0"
+}
+
 setup_network() {
   sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.ipv4.ip_forward=1
   ensure_bridge "$NODE_BRIDGE" "$NODE_IP/${NODE_NETWORK#*/}"
@@ -174,6 +186,7 @@ setup_network() {
   # kube-proxy's DNAT takes over) and the rest of the pod range is unreachable instead of the default route.
   ip route replace "$SERVICE_CIDR" dev "$POD_BRIDGE" src "$POD_GATEWAY"
   ip route replace unreachable "$CLUSTER_CIDR"
+  no_redirects 1
 
   setup_guard
 

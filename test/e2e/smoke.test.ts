@@ -8,7 +8,8 @@ import type { Backend, CommandResult } from '../support/cluster.ts';
 
 const PROBE_TOOLS = ['bash', 'dig', 'nslookup', 'curl', 'nc', 'ping', 'tracepath', 'traceroute', 'mtr', 'tcpdump',
   'iptables', 'conntrack', 'ip', 'ss', 'jq'];
-// curl exit codes: 7 = connection refused/rejected, 28 = timed out. The enforcer REJECTs by default.
+// curl exit codes: 7 = connection refused/rejected, 28 = timed out. kube-router and our enforcer REJECT
+// denied traffic, kube-network-policies drops it: a policy test accepts either.
 const CURL_BLOCKED_EXIT_CODES = [7, 28];
 
 describe('local cluster smoke', function () {
@@ -390,6 +391,26 @@ describe('local cluster: a second node (its own network namespace, pod CIDR and 
     // Cross-node traffic is routed, not bridged: a hop through each node shows up (pod -> node 2 -> host -> pod).
     const trace = await cluster.exec(namespace, 'far', ['traceroute', '-n', '-q', '1', '-w', '1', '-m', '5', backend.podIps[0]]);
     expect(trace.stdout).to.include('10.244.1.1').and.include(backend.podIps[0]);
+  });
+
+  it('a Service without endpoints refuses connections at once, from either node, as on a real cluster', async () => {
+    // kube-proxy REJECTs (icmp-port-unreachable) traffic to a ClusterIP with no endpoints. The node must not
+    // spend its ICMP rate limit on a redirect first (up.sh no_redirects), or the refusal turns into a timeout.
+    await cluster.core.createNamespacedService({ namespace, body: { metadata: { name: 'empty' }, spec: { selector: { app: 'nothing' }, ports: [{ port: 80, targetPort: 8080 }] } } });
+    const service = await cluster.core.readNamespacedService({ name: 'empty', namespace });
+    const ip = service.spec!.clusterIP!;
+    await waitFor('kube-proxy to reject the empty Service on both nodes', async () => {
+      for (const node of [first, second]) {
+        const filter = await cluster.runOnNode(node, ['iptables-save', '-t', 'filter']);
+        if (!filter.stdout.includes(`-d ${ip}/32`)) return false;
+      }
+      return true;
+    }, 30_000, 200);
+    for (const pod of ['near', 'far']) {
+      // 0.9 s: shorter than TCP's first retransmission (1 s), so only a refusal of the very first SYN passes.
+      const result = await cluster.exec(namespace, pod, ['curl', '-sS', '-o', '/dev/null', '--connect-timeout', '0.9', `http://${ip}/`]);
+      expect(result.exitCode, `${pod}: ${result.stderr}`).to.equal(7);
+    }
   });
 
   it('removeNodeRoute breaks cross-node pod traffic only; the undo restores it', async () => {
