@@ -75,8 +75,8 @@ describe('the VXLAN overlay between the nodes, broken for real', function () {
     expect(link.stdout).to.match(/vxlan id 1 local 10\.240\.0\.1 dev netcheck0/).and.include(`dstport ${info.vxlan.port}`).and.include(`mtu ${info.vxlan.mtu}`);
     const route = await cluster.runOnNode(first, ['ip', '-o', 'route', 'show', cluster.node(second).podCidr]);
     expect(route.stdout).to.include(`dev ${info.vxlan.device}`).and.include('onlink');
-    const webMtu = await cluster.inPodNetns(namespace, 'web', ['cat', '/sys/class/net/eth0/mtu']);
-    expect(Number(webMtu.stdout)).to.equal(info.vxlan.mtu);
+    const webLink = await cluster.inPodNetns(namespace, 'web', ['ip', '-o', 'link', 'show', 'dev', 'eth0']);
+    expect(webLink.stdout).to.include(`mtu ${info.vxlan.mtu} `);
     const before = await vxlanPackets(cluster, second);
     expect((await curl('web', farIp)).exitCode).to.equal(0);
     expect(await vxlanPackets(cluster, second)).to.be.greaterThan(before);
@@ -133,6 +133,7 @@ describe('the VXLAN overlay between the nodes, broken for real', function () {
 
 /** Packets node `node` received on its VXLAN device (the decapsulated ones). */
 async function vxlanPackets(cluster: TestCluster, node: string): Promise<number> {
-  const stats = await cluster.runOnNode(node, ['cat', `/sys/class/net/${cluster.info!.vxlan.device}/statistics/rx_packets`]);
-  return Number(stats.stdout.trim());
+  // netlink, not /sys/class/net (sysfs shows the host's namespace, whatever nsenter --net entered).
+  const stats = await cluster.runOnNode(node, ['ip', '-j', '-s', 'link', 'show', 'dev', cluster.info!.vxlan.device]);
+  return Number((JSON.parse(stats.stdout) as { stats64: { rx: { packets: number } } }[])[0].stats64.rx.packets);
 }

@@ -47,14 +47,16 @@ export async function moveOverlaySource(cluster: TestCluster, nodeName: string, 
   });
 }
 
-/** The host-side veth of a pod's eth0 (its peer index, looked up in the node's namespace). */
+/** The host-side veth of a pod's eth0: the peer index netlink reports ("eth0@if12"), looked up in the
+ *  node's namespace. (Not /sys/class/net: sysfs shows the namespace it was mounted in, the host's.) */
 async function hostVethOf(cluster: TestCluster, namespace: string, pod: string): Promise<{ node: string; name: string }> {
-  const peer = (await cluster.inPodNetns(namespace, pod, ['cat', '/sys/class/net/eth0/iflink'])).stdout.trim();
+  const shown = (await cluster.inPodNetns(namespace, pod, ['ip', '-o', 'link', 'show', 'dev', 'eth0'])).stdout;
+  const peer = /eth0@if(\d+)/.exec(shown)?.[1];
   const nodeName = (await cluster.core.readNamespacedPod({ name: pod, namespace })).spec?.nodeName ?? '';
   const links = (await cluster.runOnNode(nodeName, ['ip', '-o', 'link', 'show'])).stdout.split('\n');
   const line = links.find((candidate) => candidate.startsWith(`${peer}: `));
   const name = line?.split(': ')[1]?.split('@')[0];
-  if (!name) throw new Error(`no host veth with index ${peer} on ${nodeName} for ${namespace}/${pod}`);
+  if (!peer || !name) throw new Error(`no host veth (peer index ${peer}) on ${nodeName} for ${namespace}/${pod}: ${shown.trim()}`);
   return { node: nodeName, name };
 }
 
