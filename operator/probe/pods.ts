@@ -206,7 +206,7 @@ export class PodProbeStage implements ProbeStage {
 
   /** Source pods that carry this run's ephemeral container. */
   private async ephemeralRunPods(check: NetworkCheck, runId: string): Promise<V1Pod[]> {
-    const container = ephemeralContainerName(runId);
+    const container = ephemeralContainerName(runId, check.metadata!.name!);
     const pods = await this.o.core.listNamespacedPod({ namespace: check.metadata!.namespace! });
     return pods.items.filter((p) => p.spec?.ephemeralContainers?.some((c) => c.name === container));
   }
@@ -221,7 +221,7 @@ export class PodProbeStage implements ProbeStage {
   async observe(check: NetworkCheck, runId: string): Promise<RunObservation> {
     if (usesEphemeralSource(check)) {
       const pods = await this.ephemeralRunPods(check, runId);
-      return pods.length === 0 ? { state: 'NotFound' } : this.awaitDestinationCaptures(check, runId, observePods(pods, ephemeralContainerName(runId)));
+      return pods.length === 0 ? { state: 'NotFound' } : this.awaitDestinationCaptures(check, runId, observePods(pods, ephemeralContainerName(runId, check.metadata!.name!)));
     }
     let pods: V1Pod[];
     try {
@@ -248,7 +248,7 @@ export class PodProbeStage implements ProbeStage {
   async collectCaptures(check: NetworkCheck, spec: ResolvedSpec, runId: string): Promise<CollectedCapture[]> {
     if (!captureEnabled(spec)) return [];
     const ephemeral = usesEphemeralSource(check);
-    const container = ephemeral ? ephemeralContainerName(runId) : 'probe';
+    const container = ephemeral ? ephemeralContainerName(runId, check.metadata!.name!) : 'probe';
     const pods = ephemeral ? await this.ephemeralRunPods(check, runId) : await this.runPods(check, runId);
     const clientIps = pods.map((pod) => pod.status?.podIP).filter((ip): ip is string => Boolean(ip));
     const sources = await Promise.all(pods.map(async (pod): Promise<CollectedCapture> => {

@@ -11,6 +11,7 @@
 // CI probes per step every pair whose expectation differs from the default, plus one allowed pair per
 // source pod (pairsToProbe); NETCHECK_NETPOL_FULL_MATRIX=1 probes all 72 non-loopback pairs of every step.
 // The time per case is printed (a figure, not an assertion).
+import { appendFileSync } from 'node:fs';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import type { NetworkCheck, NetworkCheckSpec } from '../../operator/api/types.generated.ts';
@@ -33,6 +34,28 @@ describe(`upstream's NetworkPolicy e2e matrix through NetworkChecks (${FULL_MATR
   const clients = new Map<string, CheckClient>();
   const timings: string[] = [];
   let sequence = 0;
+  let secondNode: string | undefined;
+
+  /** Fresh model pods for each case, as upstream's initializeResources makes them: every probe adds an
+   *  ephemeral container (with the probe program in its spec) to its source pod, and a pod object has a
+   *  size limit (etcd's request limit, 1.5 MiB: "etcdserver: request is too large" after ~15 probes). */
+  const createModelPods = async () => {
+    await Promise.all(ALL_PODS.map(async (pod) => {
+      const manifest = modelPod(pod, cluster.testServerImage);
+      // y's pods on the second node: cross-node pairs go through the overlay and two enforcers.
+      const placement = pod.startsWith('y/') ? placementOn(secondNode) : {};
+      await cluster.core.createNamespacedPod({ namespace: nsOf(pod), body: { ...manifest, spec: { ...manifest.spec!, ...placement } } });
+    }));
+    for (const pod of ALL_PODS) world.podIp[pod] = (await cluster.waitForPodRunning(nsOf(pod), nameOf(pod), 120_000)).status!.podIP!;
+  };
+
+  const deleteModelPods = async () => {
+    for (const ns of Object.values(world.namespace)) await cluster.core.deleteCollectionNamespacedPod({ namespace: ns, gracePeriodSeconds: 0 });
+    await waitFor('the model pods to be gone', async () => {
+      for (const ns of Object.values(world.namespace)) if ((await cluster.core.listNamespacedPod({ namespace: ns })).items.length > 0) return false;
+      return true;
+    }, 60_000, 250);
+  };
 
   const nsOf = (pod: PodString) => world.namespace[pod.split('/')[0] as 'x'];
   const nameOf = (pod: PodString) => pod.split('/')[1];
@@ -41,18 +64,11 @@ describe(`upstream's NetworkPolicy e2e matrix through NetworkChecks (${FULL_MATR
     this.timeout(300_000);
     cluster = await TestCluster.connect();
     const suffix = Math.random().toString(16).slice(2, 6);
-    const secondNode = cluster.info!.nodes[1]?.name;
     for (const ns of NAMESPACES) {
       world.namespace[ns] = await cluster.createNamespace(`${ns}-${suffix}`).then((name) => name);
       clients.set(world.namespace[ns], new CheckClient(cluster, world.namespace[ns]));
     }
-    await Promise.all(ALL_PODS.map(async (pod) => {
-      const manifest = modelPod(pod, cluster.testServerImage);
-      // y's pods on the second node: cross-node pairs go through the overlay and two enforcers.
-      const placement = pod.startsWith('y/') ? placementOn(secondNode) : {};
-      await cluster.core.createNamespacedPod({ namespace: nsOf(pod), body: { ...manifest, spec: { ...manifest.spec!, ...placement } } });
-    }));
-    for (const pod of ALL_PODS) world.podIp[pod] = (await cluster.waitForPodRunning(nsOf(pod), nameOf(pod), 120_000)).status!.podIP!;
+    secondNode = cluster.info!.nodes[1]?.name;
     manager = await startClusterOperator(cluster, Object.values(world.namespace));
   });
 
@@ -96,7 +112,10 @@ describe(`upstream's NetworkPolicy e2e matrix through NetworkChecks (${FULL_MATR
         await client.create(name, checkSpec(pair, step));
         const check = await client.completedRun(name, undefined, 120_000);
         const problem = verdictProblem(pair, step, check);
-        if (problem) problems.push(problem);
+        if (problem) {
+          problems.push(problem);
+          if (process.env.NETCHECK_MATRIX_DUMP) appendFileSync(process.env.NETCHECK_MATRIX_DUMP, `${JSON.stringify({ pair, world, check })}\n`);
+        }
       }));
     }
     return problems;
@@ -111,9 +130,9 @@ describe(`upstream's NetworkPolicy e2e matrix through NetworkChecks (${FULL_MATR
   for (const testCase of UPSTREAM_CASES) {
     it(`${testCase.id}: ${testCase.upstream}`, async () => {
       const started = Date.now();
-      const relabelled: PodString[] = [];
       let probed = 0;
       try {
+        await createModelPods();
         for (const { namespace, policy } of testCase.policies(world)) await applyPolicy(world.namespace[namespace], policy);
         await sleep(SETTLE_MS);
         const problems: string[] = [];
@@ -121,7 +140,6 @@ describe(`upstream's NetworkPolicy e2e matrix through NetworkChecks (${FULL_MATR
           if (step.before?.kind === 'replacePolicy') await applyPolicy(world.namespace[step.before.namespace], step.before.policy);
           if (step.before?.kind === 'labelPod') {
             await cluster.core.patchNamespacedPod({ name: nameOf(step.before.pod), namespace: nsOf(step.before.pod), body: { metadata: { labels: step.before.labels } } }, mergePatch);
-            relabelled.push(step.before.pod);
           }
           if (step.before) await sleep(SETTLE_MS);
           const pairs = pairsToProbe(step, FULL_MATRIX);
@@ -131,24 +149,18 @@ describe(`upstream's NetworkPolicy e2e matrix through NetworkChecks (${FULL_MATR
         expect(problems, `${problems.length} of ${probed} probed pairs disagree`).to.deep.equal([]);
       } finally {
         timings.push(`${testCase.id} ${probed} pairs ${((Date.now() - started) / 1000).toFixed(0)} s`);
-        await cleanUp(relabelled);
+        await cleanUp();
       }
     });
   }
 
-  /** Deletes the case's policies and checks and restores relabelled pods, then waits until policies are gone. */
-  const cleanUp = async (relabelled: PodString[]) => {
+  /** Deletes the case's checks, policies and pods, and gives the enforcers time to forget the policies. */
+  const cleanUp = async () => {
     for (const ns of Object.values(world.namespace)) {
-      await cluster.networking.deleteCollectionNamespacedNetworkPolicy({ namespace: ns });
       await clients.get(ns)!.custom.deleteCollectionNamespacedCustomObject({ group: 'netcheck.dev', version: 'v1alpha1', namespace: ns, plural: 'networkchecks' });
+      await cluster.networking.deleteCollectionNamespacedNetworkPolicy({ namespace: ns });
     }
-    for (const pod of relabelled) {
-      await cluster.core.patchNamespacedPod({ name: nameOf(pod), namespace: nsOf(pod), body: { metadata: { labels: { pod: nameOf(pod), pod2: null } } } }, mergePatch);
-    }
-    await waitFor('the policies to be gone', async () => {
-      for (const ns of Object.values(world.namespace)) if ((await cluster.networking.listNamespacedNetworkPolicy({ namespace: ns })).items.length > 0) return false;
-      return true;
-    }, 30_000);
+    await deleteModelPods();
     await sleep(SETTLE_MS);
   };
 });
