@@ -22,8 +22,8 @@ import { CheckClient, startClusterOperator } from '../support/operator.ts';
 
 const FULL_MATRIX = process.env.NETCHECK_NETPOL_FULL_MATRIX === '1';
 /** How long a changed policy (or label) is given to reach every node's enforcer before probing. */
-const SETTLE_MS = 3_000;
-const PROBE_TIMEOUT_SECONDS = 2;
+const SETTLE_MS = 2_000;
+const PROBE_TIMEOUT_SECONDS = 1;
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 describe(`upstream's NetworkPolicy e2e matrix through NetworkChecks (${FULL_MATRIX ? 'full matrix' : 'CI pairs'})`, function () {
