@@ -15,7 +15,7 @@ import type { Manager } from '../../operator/controller/manager.ts';
 import { BACKEND_PORTS, TestCluster, useUndos, waitFor } from '../support/cluster.ts';
 import { CONTROLLER_NAME, CONTROLLER_PORT, createIngress, createIngressController } from '../support/ingress-controller.ts';
 import { createOutsideHost, type OutsideHost } from '../support/network-faults.ts';
-import { CheckClient, startClusterOperator } from '../support/operator.ts';
+import { CheckClient, describeCheck, startClusterOperator } from '../support/operator.ts';
 
 describe('north-south paths, broken for real', function () {
   this.timeout(300_000);
@@ -25,14 +25,8 @@ describe('north-south paths, broken for real', function () {
   let namespace: string;
   let outside: OutsideHost | undefined;
   const undos = useUndos();
-  let counter = 0;
 
-  const runCheck = async (prefix: string, spec: NetworkCheckSpec): Promise<NetworkCheck> => {
-    const name = `${prefix}-${++counter}`;
-    await checks.create(name, spec);
-    return checks.completedRun(name, undefined, 180_000);
-  };
-  const describeCheck = (check: NetworkCheck) => `${check.status?.result}/${check.status?.failedLayer}/${check.status?.reason}: ${check.status?.summary}`;
+  const runCheck = (prefix: string, spec: NetworkCheckSpec) => checks.run(prefix, spec);
   const condition = (check: NetworkCheck, type: string) => check.status?.conditions?.find((c) => c.type === type);
 
   before(async function () {

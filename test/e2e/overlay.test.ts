@@ -11,7 +11,7 @@ import type { NetworkCheck, NetworkCheckSpec } from '../../operator/api/types.ge
 import type { Manager } from '../../operator/controller/manager.ts';
 import { BACKEND_PORTS, TestCluster, useUndos, waitFor } from '../support/cluster.ts';
 import { blockOverlay, filterFragmentationNeeded, moveOverlaySource, setPodLinkMtu } from '../support/network-faults.ts';
-import { CheckClient, startClusterOperator } from '../support/operator.ts';
+import { CheckClient, describeCheck, startClusterOperator } from '../support/operator.ts';
 
 /** A second address for node 2, outside the node network (as the DHCP address of seed 003 case 1). */
 const STRAY_ADDRESS = '10.241.0.2';
@@ -27,14 +27,8 @@ describe('the VXLAN overlay between the nodes, broken for real', function () {
   let farPod: string;
   let farIp: string;
   const undos = useUndos();
-  let counter = 0;
 
-  const runCheck = async (prefix: string, spec: NetworkCheckSpec): Promise<NetworkCheck> => {
-    const name = `${prefix}-${++counter}`;
-    await checks.create(name, spec);
-    return checks.completedRun(name, undefined, 180_000);
-  };
-  const describeCheck = (check: NetworkCheck) => `${check.status?.result}/${check.status?.failedLayer}/${check.status?.reason}: ${check.status?.summary}`;
+  const runCheck = (prefix: string, spec: NetworkCheckSpec) => checks.run(prefix, spec);
   const toSpread: NetworkCheckSpec = { source: { pod: 'web' }, destination: { service: 'spread', port: BACKEND_PORTS.http.service } };
   const curl = (pod: string, ip: string) => cluster.exec(namespace, pod, ['curl', '-sS', '-o', '/dev/null', '--max-time', '3', `http://${ip}:${BACKEND_PORTS.http.container}/`]);
 
