@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { BACKEND_PORTS, TestCluster, runHost, undoAll, useUndos, waitFor } from '../support/cluster.ts';
 import type { Backend, CommandResult } from '../support/cluster.ts';
+import { deleteServiceChain, disableBridgeNetfilter } from '../support/network-faults.ts';
 
 const PROBE_TOOLS = ['bash', 'dig', 'nslookup', 'curl', 'nc', 'ping', 'tracepath', 'traceroute', 'mtr', 'tcpdump',
   'iptables', 'conntrack', 'ip', 'ss', 'jq'];
@@ -436,6 +437,32 @@ describe('local cluster: a second node (its own network namespace, pod CIDR and 
     await waitFor('the policy to block the stranger', async () => !(await reachable('far-stranger', url)), 15_000, 200);
     expect(await reachable('far', url)).to.equal(true);
     expect(await reachable('near', url)).to.equal(true);
+  });
+
+  it('deleteServiceChain on the second node: its ClusterIP leads nowhere there while kube-proxy runs; the undo restores it', async () => {
+    const url = `http://${backend.clusterIp}/`;
+    const undo = await deleteServiceChain(cluster, backend.clusterIp!, second);
+    undos.push(undo);
+    expect(await reachable('far', url)).to.equal(false);
+    expect(await reachable('near', url)).to.equal(true);
+    expect((await runHost('bash', [cluster.info!.componentScript, 'status', `kube-proxy${cluster.node(second).componentSuffix}`])).stdout).to.include('running');
+    await undo();
+    await waitFor('the Service to answer on the second node again', () => reachable('far', url), 30_000);
+  });
+
+  it('disableBridgeNetfilter on the second node: bridged replies skip kube-proxy\'s reverse NAT; the undo restores it', async () => {
+    // A ClusterIP whose backend shares the client's bridge: the request is routed (DNAT works), the reply is
+    // bridged straight back, and without bridge netfilter it is never un-DNATed, so the client rejects it.
+    const local = await cluster.createBackend({ namespace, name: 'local2', node: second });
+    const url = `http://${local.clusterIp}/`;
+    expect(await reachable('far', url)).to.equal(true);
+    const undo = await disableBridgeNetfilter(cluster, second);
+    undos.push(undo);
+    expect((await cluster.runOnNode(second, ['sysctl', '-n', 'net.bridge.bridge-nf-call-iptables'])).stdout.trim()).to.equal('0');
+    expect((await cluster.runOnNode(first, ['sysctl', '-n', 'net.bridge.bridge-nf-call-iptables'])).stdout.trim()).to.equal('1');
+    expect(await reachable('far', url)).to.equal(false);
+    await undo();
+    expect(await reachable('far', url)).to.equal(true);
   });
 
   it('stopKubeProxy on the second node breaks Services there only', async () => {

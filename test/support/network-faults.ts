@@ -170,8 +170,9 @@ export async function fillConntrackTable(cluster: TestCluster): Promise<Undo> {
 
 /**
  * Deletes kube-proxy's KUBE-SVC chain of a ClusterIP (and the KUBE-SERVICES jump to it) on one node while
- * kube-proxy keeps running: only the node's own rules tell. kube-proxy restores it at its next full sync
- * (syncPeriod 30 s) or on a change of the Service; the undo waits for that.
+ * kube-proxy keeps running: only the node's own rules tell. kube-proxy's partial syncs rewrite only the
+ * Services that changed, so the chain stays gone; the undo restarts that node's kube-proxy (a full sync)
+ * and waits for the rule.
  */
 export async function deleteServiceChain(cluster: TestCluster, clusterIp: string, node?: string): Promise<Undo> {
   const nat = (await cluster.runOnNode(node, ['iptables-save', '-t', 'nat'])).stdout.split('\n');
@@ -184,6 +185,10 @@ export async function deleteServiceChain(cluster: TestCluster, clusterIp: string
   await cluster.runOnNode(node, ['iptables-restore', '-w', '--noflush', file]);
   rmSync(dirname(file), { recursive: true, force: true });
   return once(async () => {
+    const info = cluster.info!;
+    const component = `kube-proxy${cluster.node(node).componentSuffix}`;
+    await runHost('bash', [info.componentScript, 'stop', component]);
+    await runHost('bash', [info.componentScript, 'start', component]);
     await waitFor(`kube-proxy to restore ${clusterIp}`, async () => (await cluster.runOnNode(node, ['iptables-save', '-t', 'nat'])).stdout.includes(`-d ${clusterIp}/32`), 60_000, 500);
   });
 }
