@@ -1,10 +1,11 @@
-// The operator's NetworkPolicy evaluator (operator/diagnosis/netpol.ts) against the expected matrices of
+// The operator's NetworkPolicy evaluator (operator/diagnosis/netpol/) against the expected matrices of
 // Kubernetes' own e2e NetworkPolicy suite (test/support/netpol-model.ts): every ordered pair of the nine
 // model pods, every step of every case. The e2e suite (test/e2e/netpol-upstream.test.ts) checks the same
 // matrices against the real enforcers, on the pairs it probes.
 import { expect } from 'chai';
 import type { V1Namespace, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
-import { evaluateFlow, podEndpoint } from '../../operator/diagnosis/netpol.ts';
+import { evaluateFlow } from '../../operator/diagnosis/netpol/evaluate.ts';
+import { podEndpoint } from '../../operator/diagnosis/netpol/model.ts';
 import { ALL_PODS, NAMESPACES, NAMESPACE_NAME_LABEL, UPSTREAM_CASES, modelPod, pairsToProbe, type ModelWorld, type PodString } from '../support/netpol-model.ts';
 
 const world: ModelWorld = {
