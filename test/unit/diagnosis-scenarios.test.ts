@@ -575,6 +575,26 @@ const rows: Row[] = [
   },
   {
     catalogue: 17,
+    name: 'Egress to an external host REJECTed by the enforcer of an egress policy (kube-router): refused, still the policy',
+    verdict: () => {
+      const world = clusterWorld();
+      world.policies = [
+        buildNetworkPolicy('egress-dns-only', NS, {
+          podSelector: {},
+          policyTypes: ['Egress'],
+          egress: [egressRule({ to: [peer.podsInNamespaces({ 'k8s-app': 'kube-dns' }, { 'kubernetes.io/metadata.name': 'kube-system' })], ports: [policyPort.udp(53), policyPort.tcp(53)] })],
+        }),
+      ];
+      const doc = probeDoc({ proto: 'TCP', target: { host: '198.51.100.7', port: 443 }, resolv: RESOLV, connect: connectResult('198.51.100.7', 443, 'refused') });
+      return run(world, doc, { spec: { source: { pod: 'web' }, destination: { host: '198.51.100.7', port: 443 } }, noService: true, destinationPods: [] });
+    },
+    result: 'Unhealthy',
+    reason: Cause.EgressBlocked,
+    failedLayer: Layer.NetworkPolicy,
+    summary: ['egress-dns-only', '198.51.100.7:443', 'refused'],
+  },
+  {
+    catalogue: 17,
     name: 'Egress to an external host times out with no policy in the way (route / NAT)',
     verdict: () => {
       const dns = simulateLookup('api.partner.example', RESOLV, { 'api.partner.example.': { result: 'NOERROR', answers: ['198.51.100.7'], ms: 20 } });
