@@ -3,12 +3,14 @@
 #   unit         pure logic (fake clock, builders)                     npm run test:unit
 #   netns        the probe program and packet capture against real faults in network namespaces
 #   integration  a real etcd + kube-apiserver started by test/support/apiserver.ts
-#   e2e          the real two-node local cluster: test/cluster/up.sh ... down.sh
+#   e2e          the real local cluster (two nodes, VXLAN overlay, kube-network-policies): up.sh ... down.sh
+#   e2e-kube-router  the policy suites again on a cluster whose enforcer is kube-router
+#                (smoke, operator, upstream's NetworkPolicy matrix)
 # Prints one closing line "tests: N passed, N failed" and exits non-zero on any failure.
 # NETCHECK_TIERS="unit integration" runs a subset.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-tiers=${NETCHECK_TIERS:-"unit netns integration e2e"}
+tiers=${NETCHECK_TIERS:-"unit netns integration e2e e2e-kube-router"}
 export NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 passed=0 failed=0 status=0
 started=$(date +%s)
@@ -46,22 +48,27 @@ run_tier() {
 }
 has_files() { compgen -G "$1" >/dev/null; }
 
+# run_cluster_tier NAME ENFORCER FILES...: brings a local cluster up with that NetworkPolicy enforcer, runs
+# the e2e files against it, and tears it down.
+run_cluster_tier() {
+  local name=$1 enforcer=$2; shift 2
+  stamp "bringing the local cluster up ($enforcer)"
+  if kubeconfig=$(NETCHECK_POLICY_ENFORCER=$enforcer bash test/cluster/up.sh | tail -n1) && [ -f "$kubeconfig" ]; then
+    KUBECONFIG=$kubeconfig run_tier "$name" --timeout 300000 "$@"
+  else
+    echo "cluster bring-up failed"; failed=$((failed + 1)); status=1
+  fi
+  stamp "tearing the local cluster down"
+  bash test/cluster/down.sh || { echo "cluster tear-down failed"; status=1; }
+}
+
 for tier in $tiers; do
   case $tier in
     unit) run_tier unit 'test/unit/**/*.test.ts' 'test/cluster/**/*.test.ts' ;;
     netns) has_files 'test/netns/*.test.ts' && run_tier netns --timeout 120000 'test/netns/**/*.test.ts' ;;
     integration) run_tier integration --timeout 120000 --require test/integration/hooks.ts 'test/integration/**/*.test.ts' ;;
-    e2e)
-      if has_files 'test/e2e/*.test.ts'; then
-        stamp "bringing the local cluster up"
-        if kubeconfig=$(bash test/cluster/up.sh | tail -n1) && [ -f "$kubeconfig" ]; then
-          KUBECONFIG=$kubeconfig run_tier e2e --timeout 300000 'test/e2e/**/*.test.ts'
-        else
-          echo "cluster bring-up failed"; failed=$((failed + 1)); status=1
-        fi
-        stamp "tearing the local cluster down"
-        bash test/cluster/down.sh || { echo "cluster tear-down failed"; status=1; }
-      fi ;;
+    e2e) has_files 'test/e2e/*.test.ts' && run_cluster_tier e2e kube-network-policies 'test/e2e/**/*.test.ts' ;;
+    e2e-kube-router) run_cluster_tier e2e-kube-router kube-router test/e2e/smoke.test.ts test/e2e/operator.test.ts test/e2e/netpol-upstream.test.ts ;;
     *) echo "unknown tier $tier"; status=1 ;;
   esac
 done

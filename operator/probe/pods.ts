@@ -252,7 +252,7 @@ export class PodProbeStage implements ProbeStage {
 
   /** Source pods that carry this run's ephemeral container. */
   private async ephemeralRunPods(check: NetworkCheck, runId: string): Promise<V1Pod[]> {
-    const container = ephemeralContainerName(runId);
+    const container = ephemeralContainerName(runId, check.metadata!.name!);
     const pods = await this.o.core.listNamespacedPod({ namespace: check.metadata!.namespace! });
     return pods.items.filter((p) => p.spec?.ephemeralContainers?.some((c) => c.name === container));
   }
@@ -278,13 +278,13 @@ export class PodProbeStage implements ProbeStage {
     if (observation.state !== 'Completed') return observation;
     const inspected = observeNodeInspections(inspections, this.o.operatorNamespace, ensured.refused);
     const pending = [...inspected.pending, ...ensured.created];
-    const finishedAt = probesFinishedAt(probes, ephemeral ? ephemeralContainerName(runId) : 'probe');
+    const finishedAt = probesFinishedAt(probes, ephemeral ? ephemeralContainerName(runId, check.metadata!.name!) : 'probe');
     return { ...observation, nodeInspection: { ...inspected, pending, ...(finishedAt !== undefined ? { probesFinishedAt: finishedAt } : {}) } };
   }
 
   private async observeProbes(check: NetworkCheck, runId: string, listed: V1Pod[], ephemeral: boolean): Promise<RunObservation> {
     if (ephemeral) {
-      return listed.length === 0 ? { state: 'NotFound' } : this.awaitDestinationCaptures(check, runId, observePods(listed, ephemeralContainerName(runId)));
+      return listed.length === 0 ? { state: 'NotFound' } : this.awaitDestinationCaptures(check, runId, observePods(listed, ephemeralContainerName(runId, check.metadata!.name!)));
     }
     let pods: V1Pod[];
     try {
@@ -311,7 +311,7 @@ export class PodProbeStage implements ProbeStage {
   async collectCaptures(check: NetworkCheck, spec: ResolvedSpec, runId: string): Promise<CollectedCapture[]> {
     if (!captureEnabled(spec)) return [];
     const ephemeral = usesEphemeralSource(check);
-    const container = ephemeral ? ephemeralContainerName(runId) : 'probe';
+    const container = ephemeral ? ephemeralContainerName(runId, check.metadata!.name!) : 'probe';
     const pods = ephemeral ? await this.ephemeralRunPods(check, runId) : await this.runPods(check, runId);
     const clientIps = pods.map((pod) => pod.status?.podIP).filter((ip): ip is string => Boolean(ip));
     const sources = await Promise.all(pods.map(async (pod): Promise<CollectedCapture> => {

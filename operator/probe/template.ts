@@ -10,6 +10,7 @@
 //   - a node probe (hostNetwork, in the operator namespace) runs as root with NET_RAW and NET_ADMIN;
 //   - no probe pod ever serves traffic (a readiness gate nobody sets, no service links), holds a
 //     token, or runs an image, toleration or size the operator's policy does not allow.
+import { createHash } from 'node:crypto';
 import type { V1Container, V1EphemeralContainer, V1OwnerReference, V1Pod, V1PodSecurityContext, V1ResourceRequirements, V1SecurityContext } from '@kubernetes/client-node';
 import { LABEL_CHECK, LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY, defaultPort } from '../api/defaults.ts';
 import { GROUP, KIND, VERSION } from '../api/schema.ts';
@@ -196,9 +197,14 @@ function buildNodeProbePod(request: RunRequest, options: TemplateOptions, policy
   return pod;
 }
 
-/** The ephemeral container's name in the source pod: one per run, as ephemeral containers stay. */
-export function ephemeralContainerName(runId: string): string {
-  return `netcheck-${runId}`.slice(0, 63);
+/**
+ * The ephemeral container's name in the source pod: one per run of one check, as ephemeral containers
+ * stay. Run ids are per generation and second, so checks created together share them: the name carries
+ * a digest of the check's name too, or one check would read another's probe output from the same pods.
+ */
+export function ephemeralContainerName(runId: string, checkName: string): string {
+  const digest = createHash('sha256').update(checkName).digest('hex').slice(0, 8);
+  return `netcheck-${runId}-${digest}`.slice(0, 63);
 }
 
 /**
@@ -215,7 +221,7 @@ export function buildEphemeralContainers(request: RunRequest, options: Omit<Temp
     return {
       pod,
       container: {
-        name: ephemeralContainerName(request.runId),
+        name: ephemeralContainerName(request.runId, request.check.metadata!.name!),
         image: base.image, imagePullPolicy: base.imagePullPolicy, command: base.command, env: base.env,
         terminationMessagePolicy: 'File',
         securityContext: tenantContext(request, false),

@@ -111,12 +111,15 @@ if ip link show "$POD_BRIDGE" >/dev/null 2>&1; then
   ip link delete "$POD_BRIDGE" 2>/dev/null
 fi
 ip link delete "$NODE_BRIDGE" 2>/dev/null
+ip link delete "$VXLAN_DEVICE" 2>/dev/null   # the overlay's device on node 1 (overlay.sh)
 ip route del unreachable "$CLUSTER_CIDR" 2>/dev/null
 ip route del "$SERVICE_CIDR" 2>/dev/null
 
 # 6. iptables rules and chains, ipsets, conntrack entries of the cluster ranges.
 if [ -x "$K8S_BIN/kube-proxy" ]; then "$K8S_BIN/kube-proxy" --cleanup >/dev/null 2>&1; fi
 sweep_iptables
+# kube-network-policies keeps its rules in an nftables table of its own; it does not remove it on SIGTERM.
+nft delete table inet kube-network-policies 2>/dev/null
 for set in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|NETCHECK-)'); do ipset destroy "$set" 2>/dev/null; done
 for range in "$CLUSTER_CIDR" "$SERVICE_CIDR" "$NODE_NETWORK"; do
   conntrack -D -s "$range" >/dev/null 2>&1

@@ -44,6 +44,25 @@ RULE_COMMENT=netcheck-cluster
 # kube-proxy and policy enforcer, pod CIDR 10.244.(N-1).0/24 and a host route to it. Nodes after the first
 # carry the taint netcheck.dev/extra-node:NoSchedule, so only pods that ask for them land there.
 NODE_COUNT=${NETCHECK_NODES:-2}
+# The NetworkPolicy enforcer each node runs (up.sh start_netpol_enforcer; README "NetworkPolicy"):
+#   kube-network-policies  sigs.k8s.io/kube-network-policies (SIG Network's, what kind ships), patched to
+#                          queue with the xt NFQUEUE target (netpol/kube-network-policies.patch)
+#   kube-router            the network-policy controller of github.com/cloudnativelabs/kube-router/v2
+#   ours                   netpol/enforcer.ts, this repo's (kube-router's rule layout, in TypeScript)
+POLICY_ENFORCER=${NETCHECK_POLICY_ENFORCER:-kube-network-policies}
+# How nodes reach each other's pods: "vxlan" (flannel's vxlan backend: device flannel.1, VNI 1, UDP 4789,
+# MTU 1450; the default with two or more nodes) or "routes" (a plain host route per node, no encapsulation).
+POD_NETWORK_MODE=${NETCHECK_POD_NETWORK:-vxlan}
+VXLAN_DEVICE=flannel.1
+VXLAN_VNI=1
+VXLAN_PORT=4789
+VXLAN_MTU=1450
+# The MTU the pods get: the overlay's (as flannel writes it into subnet.env for its CNI plugin), or the link's.
+pod_mtu() { if [ "$POD_NETWORK_MODE" = vxlan ] && [ "$NODE_COUNT" -gt 1 ]; then echo "$VXLAN_MTU"; else echo 1500; fi; }
+# A stable VTEP MAC per node (flannel picks a random one and publishes it in a node annotation).
+node_vtep_mac() { printf '0e:6e:63:00:00:%02x\n' "$1"; }
+# The pod CIDR's network address, which flannel puts on flannel.1 and uses as the next hop to that node.
+node_vtep_ip() { echo "10.244.$(( $1 - 1 )).0"; }
 EXTRA_NODE_TAINT=netcheck.dev/extra-node
 CONTROL_PLANE=(etcd kube-apiserver kube-controller-manager kube-scheduler)
 NODE_AGENTS=(containerd kubelet kube-proxy netpol-enforcer)

@@ -6,15 +6,21 @@
 #
 #   host processes: etcd 3.5 (Debian trixie), kube-apiserver, kube-controller-manager, kube-scheduler,
 #                   containerd 1.7 (trixie) + runc, kubelet, kube-proxy (iptables mode), the
-#                   NetworkPolicy enforcer (netpol/enforcer.ts)
+#                   NetworkPolicy enforcer (NETCHECK_POLICY_ENFORCER: kube-network-policies by default,
+#                   kube-router or ours; enforcers.sh)
 #   pods:           CoreDNS (Deployment kube-system/coredns behind Service kube-dns)
 #   network:        bridge cni0 (pods, 10.244.0.0/24), bridge netcheck0 (node addresses 10.240.0.N),
-#                   node N's pods 10.244.(N-1).0/24 (routed via 10.240.0.N), services 10.96.0.0/16;
+#                   node N's pods 10.244.(N-1).0/24, reached over a VXLAN overlay (overlay.sh; or
+#                   routed via 10.240.0.N with NETCHECK_POD_NETWORK=routes), services 10.96.0.0/16;
 #                   a guard chain drops any of it leaving through another interface
 # All state lives in $NETCHECK_CLUSTER_DIR (default /tmp/netcheck-cluster); logs in its logs/ folder.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+# shellcheck source=overlay.sh
+. "$here/overlay.sh"
+# shellcheck source=enforcers.sh
+. "$here/enforcers.sh"
 repo=$(cd "$here/../.." && pwd)
 started_at=$(date +%s)
 
@@ -45,6 +51,7 @@ prepare_artifacts() {
   "$here/build-coredns.sh" >/dev/null
   [ -x "$repo/node_modules/.bin/node" ] || (cd "$repo" && npm install --no-audit --no-fund >&2)
   IMAGE_ARCHIVES=$("$here/build-images.sh")
+  ENFORCER_BINARY=$(enforcer_binary)
 }
 
 # ---------------------------------------------------------------- host settings and network
@@ -55,7 +62,7 @@ save_host_sysctls() {
   [ -f "$file" ] && return 0
   for key in net.ipv4.ip_forward vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops \
       kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.bridge.bridge-nf-call-iptables \
-      net.ipv4.conf.all.route_localnet; do
+      net.ipv4.conf.all.route_localnet net.ipv4.conf.all.send_redirects; do
     echo "$key=$(sysctl -n "$key")"
   done > "$file.tmp"
   [ -d /run/containerd ] && echo "run_containerd_existed=1" >> "$file.tmp"
@@ -88,8 +95,8 @@ setup_node_netns() {
   # /proc/sys/net is per namespace: forwarding and bridge netfilter (policy enforcement) inside the node.
   ip netns exec "$netns" sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
   ensure_bridge "$POD_BRIDGE" "$gateway/${pod_cidr#*/}" "$netns"
+  no_redirects "$node"
   ip -n "$netns" route replace "$SERVICE_CIDR" dev "$POD_BRIDGE" src "$gateway"
-  ip route replace "$pod_cidr" via "$(node_ip "$node")" dev "$NODE_BRIDGE"
   local controller root
   root=$(node_cgroup_root "$node")
   for controller in /sys/fs/cgroup/*/; do
@@ -108,11 +115,11 @@ write_cni_config() {
   dir=$(node_dir "$node")/cni
   mkdir -p "$dir/net.d" "$dir/ipam"
   jq -n --arg bridge "$POD_BRIDGE" --arg subnet "$(node_pod_cidr "$node")" --arg gateway "$(node_pod_gateway "$node")" \
-    --arg ipam "$dir/ipam" --arg policy "$CNI_POLICY_DIR" '{
+    --arg ipam "$dir/ipam" --arg policy "$CNI_POLICY_DIR" --arg mtu "$(pod_mtu)" '{
       cniVersion: "1.0.0", name: "netcheck",
       plugins: [
         {type: "bridge", bridge: $bridge, isGateway: true, isDefaultGateway: true, ipMasq: false,
-         hairpinMode: true, mtu: 1500,
+         hairpinMode: true, mtu: ($mtu | tonumber),
          ipam: {type: "host-local", dataDir: $ipam, ranges: [[{subnet: $subnet, gateway: $gateway}]]}},
         {type: "portmap", capabilities: {portMappings: true}},
         {type: "netcheck-policy-wait", stateDir: $policy, timeoutSeconds: 10}
@@ -137,6 +144,38 @@ node_pki() { # the kubelet's client and serving certificates of node N
   write_kubeconfig "$STATE/kubeconfigs/$kubelet.kubeconfig" "$kubelet" "$kubelet"
 }
 
+# The guard: nothing from or to the cluster ranges leaves the machine through an interface other than
+# ours. It is hooked into mangle POSTROUTING only, the last hook a packet crosses before it leaves, so it
+# never pre-empts a verdict of the filter table: an enforcer's REJECT of egress to an outside address, or
+# kube-proxy's REJECT, runs first and the pod sees a refusal as on a real cluster. (Hooked into mangle
+# FORWARD as well, as it was, it dropped pod traffic headed outside before the filter table's REJECTs.)
+# POSTROUTING sees forwarded and local traffic alike, so it guards as much as before.
+setup_guard() {
+  iptables -t mangle -N "$GUARD_CHAIN" 2>/dev/null || iptables -t mangle -F "$GUARD_CHAIN"
+  local iface range
+  for iface in "$POD_BRIDGE" "$NODE_BRIDGE" "$VXLAN_DEVICE" lo; do
+    iptables -t mangle -A "$GUARD_CHAIN" -o "$iface" -j RETURN
+  done
+  for range in "$CLUSTER_CIDR" "$NODE_NETWORK"; do
+    iptables -t mangle -A "$GUARD_CHAIN" -s "$range" -m comment --comment "$RULE_COMMENT: cluster traffic stays on this machine" -j DROP
+    iptables -t mangle -A "$GUARD_CHAIN" -d "$range" -m comment --comment "$RULE_COMMENT: cluster traffic stays on this machine" -j DROP
+  done
+  iptables -t mangle -A "$GUARD_CHAIN" -d "$SERVICE_CIDR" -m comment --comment "$RULE_COMMENT: cluster traffic stays on this machine" -j DROP
+  iptables -t mangle -C POSTROUTING -m comment --comment "$RULE_COMMENT: guard" -j "$GUARD_CHAIN" 2>/dev/null ||
+    iptables -t mangle -I POSTROUTING 1 -m comment --comment "$RULE_COMMENT: guard" -j "$GUARD_CHAIN"
+}
+
+# The service range is routed into cni0 (above), so a pod's packet to a ClusterIP that kube-proxy does not
+# DNAT (a Service without endpoints) leaves by the interface it came in on, and the node answers it with an
+# ICMP redirect first. The redirect spends the per-destination ICMP rate limit (icmp_ratelimit, 1 s), so the
+# port-unreachable of kube-proxy's REJECT that follows is suppressed (IcmpOutRateLimitHost): the connection
+# timed out instead of being refused. On a real node that traffic leaves by another interface and no
+# redirect is sent. Nodes here are no routers anyone should learn from: they send no redirects at all
+# (all= and the bridge: the kernel ORs the two). Node 1's value is restored by down.sh (host-sysctls).
+no_redirects() {
+  in_node "$1" sysctl -qw net.ipv4.conf.all.send_redirects=0 "net.ipv4.conf.$POD_BRIDGE.send_redirects=0"
+}
+
 setup_network() {
   sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.ipv4.ip_forward=1
   ensure_bridge "$NODE_BRIDGE" "$NODE_IP/${NODE_NETWORK#*/}"
@@ -147,28 +186,13 @@ setup_network() {
   # kube-proxy's DNAT takes over) and the rest of the pod range is unreachable instead of the default route.
   ip route replace "$SERVICE_CIDR" dev "$POD_BRIDGE" src "$POD_GATEWAY"
   ip route replace unreachable "$CLUSTER_CIDR"
+  no_redirects 1
 
-  # The guard: nothing from or to the cluster ranges leaves through an interface other than ours. It sits
-  # in the mangle table, which runs before the filter chains kube-proxy and the policy enforcer fill with
-  # ACCEPTs, and is hooked into FORWARD (pod traffic) and POSTROUTING (everything, host traffic included).
-  iptables -t mangle -N "$GUARD_CHAIN" 2>/dev/null || iptables -t mangle -F "$GUARD_CHAIN"
-  local iface range
-  for iface in "$POD_BRIDGE" "$NODE_BRIDGE" lo; do
-    iptables -t mangle -A "$GUARD_CHAIN" -o "$iface" -j RETURN
-  done
-  for range in "$CLUSTER_CIDR" "$NODE_NETWORK"; do
-    iptables -t mangle -A "$GUARD_CHAIN" -s "$range" -m comment --comment "$RULE_COMMENT: cluster traffic stays on this machine" -j DROP
-    iptables -t mangle -A "$GUARD_CHAIN" -d "$range" -m comment --comment "$RULE_COMMENT: cluster traffic stays on this machine" -j DROP
-  done
-  iptables -t mangle -A "$GUARD_CHAIN" -d "$SERVICE_CIDR" -m comment --comment "$RULE_COMMENT: cluster traffic stays on this machine" -j DROP
-  local hook
-  for hook in FORWARD POSTROUTING; do
-    iptables -t mangle -C "$hook" -m comment --comment "$RULE_COMMENT: guard" -j "$GUARD_CHAIN" 2>/dev/null ||
-      iptables -t mangle -I "$hook" 1 -m comment --comment "$RULE_COMMENT: guard" -j "$GUARD_CHAIN"
-  done
+  setup_guard
 
   local node
   for ((node = 2; node <= NODE_COUNT; node++)); do setup_node_netns "$node"; done
+  setup_pod_network
   install_cni_plugins
   for ((node = 1; node <= NODE_COUNT; node++)); do write_cni_config "$node"; done
   # What pods with dnsPolicy Default (and CoreDNS) see: only a local address, never the host's resolvers.
@@ -446,20 +470,6 @@ EOF
   start_component "$(node_component "$node" kube-proxy)"
 }
 
-start_netpol_enforcer() {
-  local node=$1 enforcer ready
-  enforcer=$(node_component "$node" netpol-enforcer)
-  ready="$STATE/run/$enforcer.ready"
-  node_launcher "$node" netpol-enforcer "$repo/node_modules/.bin/node" "$here/netpol/enforcer.ts" \
-    --kubeconfig "$STATE/kubeconfigs/netpol-enforcer.kubeconfig" --node-name "$(node_name "$node")" \
-    --ready-file "$ready" --cni-state-dir "$CNI_POLICY_DIR"
-  if [ -z "$(pid_of "$enforcer")" ]; then
-    rm -f "$ready"
-    start_component "$enforcer"
-  fi
-  wait_for "the NetworkPolicy enforcer of $(node_name "$node")" 30 test -f "$ready"
-}
-
 start_node() {
   local node=$1
   node_pki "$node"
@@ -493,6 +503,13 @@ CONTAINERD_SOCKET=$CONTAINERD_SOCKET
 CTR=$TRIXIE_ROOT/usr/bin/ctr
 KUBECTL=$K8S_BIN/kubectl
 COMPONENT_SCRIPT=$here/component.sh
+OVERLAY_SCRIPT=$here/overlay.sh
+POLICY_ENFORCER=$POLICY_ENFORCER
+POD_NETWORK_MODE=$POD_NETWORK_MODE
+VXLAN_DEVICE=$VXLAN_DEVICE
+VXLAN_PORT=$VXLAN_PORT
+VXLAN_MTU=$VXLAN_MTU
+POD_MTU=$(pod_mtu)
 EOF
   # Per node n: NODE_<n>_NAME, _IP, _POD_CIDR, _NETNS (empty for node 1), _CONTAINERD_SOCKET,
   # _COMPONENT_SUFFIX (component names: kube-proxy, kube-proxy-node2, ...).
@@ -537,6 +554,7 @@ start_controllers
 # Nodes register one after the other, so node N gets pod CIDR 10.244.(N-1).0/24 from the controller-manager.
 for ((node = 1; node <= NODE_COUNT; node++)); do start_node "$node"; done
 apply_addons
+annotate_overlay_nodes
 for ((node = 1; node <= NODE_COUNT; node++)); do start_netpol_enforcer "$node"; done
 write_cluster_env
 for ((node = 1; node <= NODE_COUNT; node++)); do wait_for "node $(node_name "$node") Ready" 120 node_ready "$(node_name "$node")"; done

@@ -8,6 +8,7 @@ import type { NetworkCheck, NetworkCheckSpec } from '../../operator/api/types.ge
 import type { Manager } from '../../operator/controller/manager.ts';
 import { BACKEND_PORTS, TestCluster, useUndos, waitFor, type Backend } from '../support/cluster.ts';
 import { CheckClient, startClusterOperator } from '../support/operator.ts';
+import { ephemeralContainerName } from '../../operator/probe/pods.ts';
 
 describe('operator end to end on the local cluster', function () {
   this.timeout(300_000);
@@ -94,7 +95,7 @@ describe('operator end to end on the local cluster', function () {
     const check = await runCheck('ephemeral', { source: { pod: 'web', via: 'Ephemeral' }, destination: { service: backend.name, port: BACKEND_PORTS.http.service } });
     expect(check.status!.result, describeCheck(check)).to.equal('Healthy');
     const web = await cluster.core.readNamespacedPod({ name: 'web', namespace });
-    const added = web.spec!.ephemeralContainers!.find((c) => c.name === `netcheck-${check.status!.lastRun!.id}`);
+    const added = web.spec!.ephemeralContainers!.find((c) => c.name === ephemeralContainerName(check.status!.lastRun!.id!, check.metadata!.name!));
     expect(added, 'the ephemeral probe container in the source pod').to.not.equal(undefined);
     expect(added!.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'] });
     expect(added!.securityContext).to.deep.include({ runAsNonRoot: true, runAsUser: 65532, allowPrivilegeEscalation: false });

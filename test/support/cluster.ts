@@ -75,6 +75,16 @@ export interface ClusterInfo {
   ctr: string;
   kubectl: string;
   componentScript: string;
+  /** test/cluster/overlay.sh (rebuilds a node's VXLAN device). */
+  overlayScript: string;
+  /** NETCHECK_POLICY_ENFORCER of the running cluster: kube-network-policies, kube-router or ours. */
+  policyEnforcer: string;
+  /** How nodes reach each other's pods: 'vxlan' (flannel-style overlay) or 'routes'. */
+  podNetworkMode: string;
+  /** The overlay: device name, UDP port and MTU (flannel's defaults: flannel.1, 4789, 1450). */
+  vxlan: { device: string; port: number; mtu: number };
+  /** The MTU pods get from the CNI config. */
+  podMtu: number;
   nodes: NodeInfo[];
 }
 
@@ -119,6 +129,11 @@ export function readClusterInfo(clusterDir = process.env.NETCHECK_CLUSTER_DIR ??
     ctr: need('CTR'),
     kubectl: need('KUBECTL'),
     componentScript: need('COMPONENT_SCRIPT'),
+    overlayScript: env.OVERLAY_SCRIPT ?? join(CLUSTER_SCRIPTS_DIR, 'overlay.sh'),
+    policyEnforcer: env.POLICY_ENFORCER ?? 'ours',
+    podNetworkMode: env.POD_NETWORK_MODE ?? 'routes',
+    vxlan: { device: env.VXLAN_DEVICE ?? 'flannel.1', port: Number(env.VXLAN_PORT ?? 4789), mtu: Number(env.VXLAN_MTU ?? 1450) },
+    podMtu: Number(env.POD_MTU ?? 1500),
     nodes: Array.from({ length: Number(env.NODE_COUNT ?? '1') }, (_, index) => ({
       name: need(`NODE_${index + 1}_NAME`),
       ip: need(`NODE_${index + 1}_IP`),
@@ -808,17 +823,18 @@ export class TestCluster {
   }
 
   /**
-   * Removes the host's route to a node's pod CIDR (node 2 and later: their pods are reached through that
-   * route), as when a CNI's routes or overlay break: pods on other nodes can no longer reach that node's
-   * pods, while traffic within each node still works. The undo puts the route back.
+   * Removes node 1's route to another node's pod CIDR (over the overlay device, or via the node's address
+   * without one), as when a CNI's routes break: node 1's pods can no longer reach that node's pods, while
+   * traffic within each node still works. The undo puts the route back exactly as it was.
    */
   async removeNodeRoute(nodeName: string): Promise<Undo> {
     const node = this.node(nodeName);
     if (!node.netns) throw new Error(`${node.name} is the host itself: its pods are reached through the bridge, not a route`);
-    const info = this.requireLocal('removeNodeRoute');
-    await runHost('ip', ['route', 'del', node.podCidr, 'via', node.ip]);
+    const shown = (await runHost('ip', ['-o', 'route', 'show', node.podCidr])).stdout.trim();
+    if (!shown) throw new Error(`node 1 has no route to ${node.podCidr}`);
+    await runHost('ip', ['route', 'del', node.podCidr]);
     return once(async () => {
-      await runHost('ip', ['route', 'replace', node.podCidr, 'via', node.ip, 'dev', info.nodeBridge]);
+      await runHost('ip', ['route', 'replace', ...shown.split(/\s+/)]);
     });
   }
 }

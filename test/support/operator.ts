@@ -79,6 +79,15 @@ export class CheckClient {
     });
   }
 
+  #counter = 0;
+
+  /** Creates a check named `<prefix>-<n>` and waits until its first run completed. */
+  async run(prefix: string, spec: NetworkCheckSpec, timeoutMs = 180_000): Promise<NetworkCheck> {
+    const name = `${prefix}-${++this.#counter}`;
+    await this.create(name, spec);
+    return this.completedRun(name, undefined, timeoutMs);
+  }
+
   /** Waits until a run of `generation` (default: the current one) has completed. */
   completedRun(name: string, generation?: number, timeoutMs = 120_000): Promise<NetworkCheck> {
     return waitFor(`a completed run of ${name}`, async () => {
@@ -87,4 +96,9 @@ export class CheckClient {
       return run?.completionTime && run.generation === (generation ?? check.metadata?.generation) ? check : undefined;
     }, timeoutMs, 250);
   }
+}
+
+/** "Unhealthy/CNI/OverlayBroken: <summary>", for assertion messages. */
+export function describeCheck(check: NetworkCheck): string {
+  return `${check.status?.result}/${check.status?.failedLayer}/${check.status?.reason}: ${check.status?.summary}`;
 }

@@ -556,14 +556,7 @@ const rows: Row[] = [
     catalogue: 17,
     name: 'Egress to an external API blocked by a policy that only allows DNS',
     verdict: () => {
-      const world = clusterWorld();
-      world.policies = [
-        buildNetworkPolicy('egress-dns-only', NS, {
-          podSelector: {},
-          policyTypes: ['Egress'],
-          egress: [egressRule({ to: [peer.podsInNamespaces({ 'k8s-app': 'kube-dns' }, { 'kubernetes.io/metadata.name': 'kube-system' })], ports: [policyPort.udp(53), policyPort.tcp(53)] })],
-        }),
-      ];
+      const world = dnsOnlyEgressWorld();
       const dns = simulateLookup('api.partner.example', RESOLV, { 'api.partner.example.': { result: 'NOERROR', answers: ['198.51.100.7'], ms: 20 } });
       const doc = probeDoc({ proto: 'TCP', target: { host: 'api.partner.example', port: 443 }, resolv: RESOLV, dns, connect: connectResult('198.51.100.7', 443, 'timeout'), mtu: mtuResult('198.51.100.7', 'unreachable') });
       return run(world, doc, { spec: { source: { pod: 'web' }, destination: { host: 'api.partner.example', port: 443 } }, noService: true, destinationPods: [] });
@@ -572,6 +565,19 @@ const rows: Row[] = [
     reason: Cause.EgressBlocked,
     failedLayer: Layer.NetworkPolicy,
     summary: ['egress-dns-only', '198.51.100.7:443', 'timed out'],
+  },
+  {
+    catalogue: 17,
+    name: 'Egress to an external host REJECTed by the enforcer of an egress policy (kube-router): refused, still the policy',
+    verdict: () => {
+      const world = dnsOnlyEgressWorld();
+      const doc = probeDoc({ proto: 'TCP', target: { host: '198.51.100.7', port: 443 }, resolv: RESOLV, connect: connectResult('198.51.100.7', 443, 'refused') });
+      return run(world, doc, { spec: { source: { pod: 'web' }, destination: { host: '198.51.100.7', port: 443 } }, noService: true, destinationPods: [] });
+    },
+    result: 'Unhealthy',
+    reason: Cause.EgressBlocked,
+    failedLayer: Layer.NetworkPolicy,
+    summary: ['egress-dns-only', '198.51.100.7:443', 'refused'],
   },
   {
     catalogue: 17,
@@ -1168,6 +1174,19 @@ const rows: Row[] = [
     notInSummary: ['kubectl describe'],
   },
 ];
+
+/** The cluster world with a policy that lets every pod of NS send only DNS to kube-system. */
+function dnsOnlyEgressWorld() {
+  const world = clusterWorld();
+  world.policies = [
+    buildNetworkPolicy('egress-dns-only', NS, {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [egressRule({ to: [peer.podsInNamespaces({ 'k8s-app': 'kube-dns' }, { 'kubernetes.io/metadata.name': 'kube-system' })], ports: [policyPort.udp(53), policyPort.tcp(53)] })],
+    }),
+  ];
+  return world;
+}
 
 describe('diagnosis scenarios (catalogue of failure-modes.md)', () => {
   it('covers all 19 catalogue entries', () => {

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { NetworkCheck } from '../../operator/api/types.generated.ts';
 import { withDefaults } from '../../operator/api/defaults.ts';
-import { buildEphemeralContainers, buildProbePods, observePods, probePodName } from '../../operator/probe/pods.ts';
+import { buildEphemeralContainers, buildProbePods, ephemeralContainerName, observePods, probePodName } from '../../operator/probe/pods.ts';
 import { probeEnvironment, resolveServicePort } from '../../operator/probe/env.ts';
 import type { RunRequest } from '../../operator/probe/stage.ts';
 import { buildPod, buildService, servicePort } from '../support/builders.ts';
@@ -131,7 +131,9 @@ describe('probe pods', () => {
     const eph = check({ source: { pod: 'web-7d9f-x2', via: 'Ephemeral' }, destination: { service: 'backend', port: 80 } });
     const [added] = buildEphemeralContainers(request(eph, { sourcePods: [source], destinationService: service, destinationPods: backends }), { image: 'img:1', script: SCRIPT });
     expect(added!.pod.metadata!.name).to.equal('web-7d9f-x2');
-    expect(added!.container.name).to.equal('netcheck-g3-abc');
+    // The run id plus a digest of the check's name: two checks of one second share the run id.
+    expect(added!.container.name).to.match(/^netcheck-g3-abc-[0-9a-f]{8}$/);
+    expect(ephemeralContainerName('g3-abc', 'other-check')).to.not.equal(added!.container.name);
     expect(added!.container.command).to.deep.equal(['/bin/bash', '-c', SCRIPT, 'netcheck-probe']);
     // The same restricted context as a probe pod's container (its own rootfs stays writable: no volume).
     expect(added!.container.securityContext).to.deep.equal({

@@ -76,8 +76,8 @@ export const ingressControllerUnavailable = rule('ingressControllerUnavailable',
 
 export const egressBlocked = rule('egressBlocked', [Cause.EgressBlocked], ({ a, s }) => {
   const external = s.external;
-  if (external?.attempt && !external.internal && !external.refused) {
-    const denied = a.policy.denied;
+  const denied = a.policy.denied;
+  if (external?.attempt && !external.internal && (!external.refused || denied.length > 0)) {
     if (denied.length > 0) {
       const summary = sentence(`${external.text}: ${denied[0].verdict.message.replace(/\.$/, '')}`);
       return cause(Layer.NetworkPolicy, Cause.EgressBlocked, 'failure', summary, policyFix(a, denied), [

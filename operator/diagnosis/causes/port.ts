@@ -48,7 +48,8 @@ export const targetPortMismatch = rule('targetPortMismatch', [Cause.TargetPortMi
 
 export const portNotListening = rule('portNotListening', [Cause.PortNotListening], ({ a, s }) => {
   const external = s.external;
-  if (external?.attempt && external.refused) {
+  // A refusal that a denying egress policy explains is the policy's (kube-router and Calico REJECT): egressBlocked.
+  if (external?.attempt && external.refused && a.policy.denied.length === 0) {
     const port = external.attempt.connect?.port;
     const summary = `${external.text}: the host answered, but nothing listens on port ${port} (or a firewall rejects it).`;
     return cause(

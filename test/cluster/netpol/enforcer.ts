@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig, NetworkingV1Api, makeInformer } from '@kubernetes/client-node';
 import type { Informer, KubernetesObject, ObjectCache, V1NetworkPolicy, V1Namespace, V1Pod } from '@kubernetes/client-node';
-import { CHAIN_PREFIX, FORWARD_CHAIN, INPUT_CHAIN, IPSET_PREFIX, buildRuleset } from './rules.ts';
+import { CHAIN_PREFIX, FORWARD_CHAIN, INPUT_CHAIN, IPSET_PREFIX, buildRuleset, ipsetRestoreScript } from './rules.ts';
 import type { DenyAction, Ruleset } from './rules.ts';
 import { overlayAnnouncements, parseAnnouncement } from './announced.ts';
 import type { Announcement } from './announced.ts';
@@ -81,16 +81,8 @@ function ensureHook(builtin: 'FORWARD' | 'INPUT', chain: string): void {
 }
 
 function applyIpsets(ruleset: Ruleset): void {
-  // Each set is filled under a temporary name and swapped in, so a set is never seen half-filled.
-  const lines: string[] = [];
-  for (const set of ruleset.ipsets) {
-    const temporary = `${set.name}-T`;
-    lines.push(`create ${set.name} ${set.type} family inet -exist`);
-    lines.push(`create ${temporary} ${set.type} family inet -exist`, `flush ${temporary}`);
-    for (const entry of set.entries) lines.push(`add ${temporary} ${entry}`);
-    lines.push(`swap ${temporary} ${set.name}`, `destroy ${temporary}`);
-  }
-  if (lines.length > 0) run('ipset', ['restore'], `${lines.join('\n')}\n`);
+  const script = ipsetRestoreScript(ruleset);
+  if (script !== '') run('ipset', ['restore'], script);
 }
 
 function destroyStaleIpsets(ruleset: Ruleset): void {

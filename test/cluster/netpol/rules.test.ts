@@ -2,7 +2,7 @@
 // against real packets; these pin down the semantics case by case.
 import { expect } from 'chai';
 import type { V1NetworkPolicy, V1Namespace, V1Pod } from '@kubernetes/client-node';
-import { FORWARD_CHAIN, INPUT_CHAIN, buildRuleset, policyTypes, selectorMatches } from './rules.ts';
+import { FORWARD_CHAIN, INPUT_CHAIN, buildRuleset, hashNetEntries, ipsetRestoreScript, policyTypes, selectorMatches } from './rules.ts';
 import type { RulesInput } from './rules.ts';
 
 const NODE = 'node-a';
@@ -122,6 +122,18 @@ describe('netpol rules: the ruleset', () => {
     };
     const ruleset = buildRuleset(input([backend], [policy]));
     expect(ruleset.ipsets).to.deep.equal([{ name: ruleset.ipsets[0].name, type: 'hash:net', entries: ['10.244.0.0/16', '10.244.0.11/32 nomatch'] }]);
+  });
+
+  it('an ipBlock of 0.0.0.0/0 becomes two /1 halves, which hash:net accepts (a /0 it refuses)', () => {
+    const policy: V1NetworkPolicy = {
+      metadata: { namespace: 'app', name: 'everywhere' },
+      spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.96.0.0/12'] } }] }] },
+    };
+    const ruleset = buildRuleset(input([backend], [policy]));
+    expect(ruleset.ipsets.map((set) => set.entries)).to.deep.equal([['0.0.0.0/1', '10.96.0.0/12 nomatch', '128.0.0.0/1']]);
+    expect(ipsetRestoreScript(ruleset)).to.not.include('/0');
+    expect(hashNetEntries('10.0.0.0/8')).to.deep.equal(['10.0.0.0/8']);
+    expect(hashNetEntries('10.0.0.7')).to.deep.equal(['10.0.0.7']);
   });
 
   it('egress isolation checks the source in FORWARD (before ingress checks) and in INPUT', () => {

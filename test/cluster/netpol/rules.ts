@@ -187,7 +187,7 @@ class RulesetBuilder {
     for (const peer of peers) {
       if (peer.ipBlock !== undefined) {
         if (podFilter !== undefined || !peer.ipBlock.cidr.includes('.')) continue; // named ports match pods only; IPv4 only
-        const entries = [peer.ipBlock.cidr, ...(peer.ipBlock.except ?? []).filter((c) => c.includes('.')).map((c) => `${c} nomatch`)];
+        const entries = [...hashNetEntries(peer.ipBlock.cidr), ...(peer.ipBlock.except ?? []).filter((c) => c.includes('.')).map((c) => `${c} nomatch`)];
         matches.push(`-m set --match-set ${this.ipset('hash:net', entries)} ${direction}`);
         continue;
       }
@@ -199,6 +199,31 @@ class RulesetBuilder {
     if (hasPodPeer && podIps.length > 0) matches.push(`-m set --match-set ${this.ipset('hash:ip', podIps)} ${direction}`);
     return matches;
   }
+}
+
+/**
+ * The hash:net entries of an ipBlock CIDR. ipset's hash:net takes prefixes /1 to /32 only: a /0 is
+ * refused ("CIDR parameter ... invalid") and the whole restore fails, so the node would apply no policy
+ * change at all. As kube-router does, 0.0.0.0/0 becomes its two halves.
+ */
+export function hashNetEntries(cidr: string): string[] {
+  const [address, prefix] = cidr.split('/');
+  if (prefix === '0') return ['0.0.0.0/1', '128.0.0.0/1'];
+  return [prefix === undefined ? address : cidr];
+}
+
+/** ipset-restore input that fills every set of the ruleset; each set is filled under a temporary name
+ *  and swapped in, so a set is never seen half-filled. */
+export function ipsetRestoreScript(ruleset: Pick<Ruleset, 'ipsets'>): string {
+  const lines: string[] = [];
+  for (const set of ruleset.ipsets) {
+    const temporary = `${set.name}-T`;
+    lines.push(`create ${set.name} ${set.type} family inet -exist`);
+    lines.push(`create ${temporary} ${set.type} family inet -exist`, `flush ${temporary}`);
+    for (const entry of set.entries) lines.push(`add ${temporary} ${entry}`);
+    lines.push(`swap ${temporary} ${set.name}`, `destroy ${temporary}`);
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
 /**
