@@ -3,7 +3,7 @@
 //                         [--leader-elect] [--operator-namespace=netcheck-system]
 //                         [--node-source-namespaces=netcheck-system] [--probe-image=IMAGE]
 //                         [--allowed-probe-images=IMAGE,...] [--probe-toleration-keys=KEY,...|*]
-//                         [--probe-tolerate-all-taints] [--probe-max-cpu=500m] [--probe-max-memory=256Mi]
+//                         [--probe-tolerate-all-taints] [--probe-max-cpu=500m] [--probe-max-memory=256Mi] [--max-ephemeral-per-pod=5]
 //                         [--node-diagnostics=Off|OnFailure|Always] [--node-diagnostics-namespaces=a,b|*]
 // Every flag has an environment variable twin (WATCH_NAMESPACES, WORKERS, LOG_LEVEL, METRICS_PORT,
 // LEADER_ELECT, POD_NAMESPACE, NODE_SOURCE_NAMESPACES, PROBE_IMAGE, ALLOWED_PROBE_IMAGES,
@@ -20,7 +20,7 @@ import { ControllerMetrics } from './controller/metrics.ts';
 import { createDiagnose } from './diagnosis/index.ts';
 import { createLogger } from './log.ts';
 import { PodProbeStage } from './probe/pods.ts';
-import { parseQuantity, type ProbePolicy } from './probe/policy.ts';
+import { DEFAULT_MAX_EPHEMERAL_PER_POD, parseQuantity, type ProbePolicy } from './probe/policy.ts';
 import { NODE_DIAGNOSTICS_MODES, type NodeDiagnosticsMode, type NodeDiagnosticsSettings } from './probe/node-inspection.ts';
 
 export interface OperatorConfig {
@@ -44,7 +44,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     flags.set(m[1]!, m[2] ?? 'true');
   }
   const known = ['namespaces', 'workers', 'log-level', 'metrics-port', 'leader-elect', 'operator-namespace', 'node-source-namespaces', 'probe-image',
-    'allowed-probe-images', 'probe-toleration-keys', 'probe-tolerate-all-taints', 'probe-max-cpu', 'probe-max-memory', 'node-diagnostics',
+    'allowed-probe-images', 'probe-toleration-keys', 'probe-tolerate-all-taints', 'probe-max-cpu', 'probe-max-memory', 'max-ephemeral-per-pod', 'node-diagnostics',
     'node-diagnostics-namespaces'];
   for (const name of flags.keys()) if (!known.includes(name)) throw new Error(`unknown flag --${name}; known: ${known.map((k) => `--${k}`).join(' ')}`);
   const get = (flag: string, variable: string, fallback: string) => flags.get(flag) ?? env[variable] ?? fallback;
@@ -69,6 +69,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
     tolerateAllTaints: get('probe-tolerate-all-taints', 'PROBE_TOLERATE_ALL_TAINTS', 'false') === 'true',
     maxCpu: quantity('probe-max-cpu', 'PROBE_MAX_CPU', '500m'),
     maxMemory: quantity('probe-max-memory', 'PROBE_MAX_MEMORY', '256Mi'),
+    maxEphemeralPerPod: integer(get('max-ephemeral-per-pod', 'MAX_EPHEMERAL_PER_POD', String(DEFAULT_MAX_EPHEMERAL_PER_POD)), 'max-ephemeral-per-pod', 0, 100),
   };
   const mode = get('node-diagnostics', 'NODE_DIAGNOSTICS', 'Off');
   if (!(NODE_DIAGNOSTICS_MODES as readonly string[]).includes(mode)) {

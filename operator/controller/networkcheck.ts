@@ -140,7 +140,7 @@ export class NetworkCheckReconciler {
     //    leaves no verdict to keep, so the check runs again unless suspended.
     const recovering = !plan.start && stalledBeforeProbing(status.conditions) && check.spec.suspend !== true;
     if (plan.start || recovering) {
-      const unsafe = runGuardRefusal({ spec, namespace: check.metadata?.namespace ?? '', sourcePods: observed.targets.sourcePods, services: caches.services?.(check.metadata?.namespace ?? '') ?? [], cloneLabels });
+      const unsafe = runGuardRefusal({ spec, namespace: check.metadata?.namespace ?? '', sourcePods: observed.targets.sourcePods, services: caches.services?.(check.metadata?.namespace ?? '') ?? [], cloneLabels, maxEphemeralPerPod: this.o.probePolicy.maxEphemeralPerPod });
       if (unsafe) return this.stall(check, status, now, unsafe, plan.requeueAfterMs);
       return this.startRun(check, spec, status, recovering ? { ...plan, start: true, trigger: RECOVERED_TRIGGER } : plan, observed.targets, now);
     }
@@ -288,7 +288,7 @@ export class NetworkCheckReconciler {
     if (view.kind === 'wait') return this.stillRunning(check, status, run, now, observation.pods, view.detail);
     if (captureEnabled(spec) && this.o.stage.collectCaptures) {
       // Destination pods the run could not capture in (another namespace, not running) are reported too.
-      const refused = destinationCaptureTargets({ check, spec, runId, targets }).refused
+      const refused = destinationCaptureTargets({ check, spec, runId, targets }, this.o.probePolicy.maxEphemeralPerPod).refused
         .map(({ pod, reason }): CollectedCapture => ({ point: 'destination', pod, error: reason }));
       const captures = [...await this.o.stage.collectCaptures(check, spec, runId), ...refused];
       return this.completeRun(check, spec, status, run, now, view.verdict, observation.pods, captures);

@@ -7,7 +7,8 @@ import { defaultPort, type ResolvedSpec } from '../api/defaults.ts';
 import { buildTcpdumpArgv, type CaptureFilterSpec, type CheckProtocol } from '../capture/filter.ts';
 import type { CaptureTarget } from '../capture/model.ts';
 import { backendEndpoint, resolveServicePort } from './env.ts';
-import { MAX_EPHEMERAL_PROBES_PER_POD, netcheckEphemeralCount } from './guards.ts';
+import { netcheckEphemeralCount } from './guards.ts';
+import { DEFAULT_MAX_EPHEMERAL_PER_POD } from './policy.ts';
 import { PROBE_ENV } from './result.ts';
 import { CAPTURE_ROOT_CAPABILITIES, rootContext } from './security.ts';
 import type { RunRequest } from './stage.ts';
@@ -145,7 +146,7 @@ export interface DestinationCapturePlan {
 }
 
 /** Which destination pods may be captured, and why the others may not (pure). */
-export function destinationCaptureTargets(request: RunRequest): { capture: DestinationCapturePlan[]; refused: { pod: string; reason: string }[] } {
+export function destinationCaptureTargets(request: RunRequest, maxEphemeralPerPod = DEFAULT_MAX_EPHEMERAL_PER_POD): { capture: DestinationCapturePlan[]; refused: { pod: string; reason: string }[] } {
   const { check, spec, targets } = request;
   const namespace = check.metadata!.namespace!;
   const capture: DestinationCapturePlan[] = [];
@@ -163,8 +164,8 @@ export function destinationCaptureTargets(request: RunRequest): { capture: Desti
       continue;
     }
     const added = netcheckEphemeralCount(pod);
-    if (added >= MAX_EPHEMERAL_PROBES_PER_POD) {
-      refused.push({ pod: name, reason: `pod ${name} already holds ${added} ephemeral containers from this operator (at most ${MAX_EPHEMERAL_PROBES_PER_POD}); Kubernetes never removes them` });
+    if (added >= maxEphemeralPerPod) {
+      refused.push({ pod: name, reason: `pod ${name} already holds ${added} ephemeral containers from this operator (at most ${maxEphemeralPerPod}); Kubernetes never removes them` });
       continue;
     }
     const port = servicePort ? backendEndpoint(pod, servicePort)?.port : typeof spec.destination.port === 'number' ? spec.destination.port : undefined;

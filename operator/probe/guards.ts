@@ -11,8 +11,6 @@ import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../api/defaults.ts';
 import type { Refusal } from './policy.ts';
 
-/** At most this many netcheck ephemeral containers (probes and captures) per pod. */
-export const MAX_EPHEMERAL_PROBES_PER_POD = 5;
 /** The name prefix of every ephemeral container this operator adds. */
 export const EPHEMERAL_CONTAINER_PREFIX = 'netcheck-';
 
@@ -37,11 +35,13 @@ export interface GuardInput {
   /** The Services of the check's namespace. */
   services: V1Service[];
   cloneLabels: CloneLabels;
+  /** At most this many netcheck ephemeral containers (probes and captures) per pod (ProbePolicy). */
+  maxEphemeralPerPod: number;
 }
 
 export function runGuardRefusal(input: GuardInput): Refusal | undefined {
   const { spec } = input;
-  if (spec.source.via === 'Ephemeral' && input.sourcePods.length > 0) return ephemeralRefusal(input.sourcePods);
+  if (spec.source.via === 'Ephemeral' && input.sourcePods.length > 0) return ephemeralRefusal(input.sourcePods, input.maxEphemeralPerPod);
   if (spec.source.node) return undefined;
   const labelSets = spec.source.newPod
     ? [{ of: 'the new probe pod', labels: spec.source.newPod.labels ?? {} }]
@@ -58,7 +58,7 @@ export function runGuardRefusal(input: GuardInput): Refusal | undefined {
   return undefined;
 }
 
-function ephemeralRefusal(pods: V1Pod[]): Refusal | undefined {
+function ephemeralRefusal(pods: V1Pod[], max: number): Refusal | undefined {
   for (const pod of pods) {
     const name = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
     const shared = [pod.spec?.hostNetwork && 'hostNetwork', pod.spec?.hostPID && 'hostPID', pod.spec?.hostIPC && 'hostIPC'].filter(Boolean);
@@ -69,10 +69,10 @@ function ephemeralRefusal(pods: V1Pod[]): Refusal | undefined {
       };
     }
     const count = netcheckEphemeralCount(pod);
-    if (count >= MAX_EPHEMERAL_PROBES_PER_POD) {
+    if (count >= max) {
       return {
         reason: GuardReason.TooManyEphemeralContainers,
-        message: `spec.source.via: pod ${name} already holds ${count} ephemeral containers from this operator (at most ${MAX_EPHEMERAL_PROBES_PER_POD}); Kubernetes never removes them and each keeps the probe program in the pod object. Recreate the pod, or use via: Clone.`,
+        message: `spec.source.via: pod ${name} already holds ${count} ephemeral containers from this operator (at most ${max}); Kubernetes never removes them and each keeps the probe program in the pod object. Recreate the pod, or use via: Clone.`,
       };
     }
   }

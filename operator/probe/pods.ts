@@ -193,7 +193,7 @@ export class PodProbeStage implements ProbeStage {
    * captures. A refused or slow capture never fails the run: the status reports the point as failed.
    */
   private async startDestinationCaptures(request: RunRequest): Promise<void> {
-    const { capture } = destinationCaptureTargets(request);
+    const { capture } = destinationCaptureTargets(request, this.policy.maxEphemeralPerPod);
     if (capture.length === 0) return;
     const namespace = request.check.metadata!.namespace!;
     const containerName = destinationCaptureContainerName(request.runId);

@@ -17,15 +17,20 @@ export interface ProbePolicy {
   tolerateAllTaints: boolean;
   maxCpu: string;
   maxMemory: string;
+  /** Ephemeral containers (probes and destination captures) this operator may add to one pod: Kubernetes never
+   *  removes them, and each keeps its spec in the pod object. */
+  maxEphemeralPerPod: number;
 }
 
+/** The default cap on this operator's ephemeral containers per pod. */
+export const DEFAULT_MAX_EPHEMERAL_PER_POD = 5;
 export const DEFAULT_PROBE_REQUESTS = { cpu: '10m', memory: '16Mi' } as const;
 export const DEFAULT_PROBE_LIMITS = { cpu: '200m', memory: '64Mi' } as const;
 /** Taints that keep workloads off control-plane nodes: '*' does not cover them, only naming them does. */
 export const CONTROL_PLANE_TAINT_KEYS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
 
 export function defaultProbePolicy(image = DEFAULT_PROBE_IMAGE): ProbePolicy {
-  return { image, allowedImages: [image], tolerationKeys: ['*'], tolerateAllTaints: false, maxCpu: '500m', maxMemory: '256Mi' };
+  return { image, allowedImages: [image], tolerationKeys: ['*'], tolerateAllTaints: false, maxCpu: '500m', maxMemory: '256Mi', maxEphemeralPerPod: DEFAULT_MAX_EPHEMERAL_PER_POD };
 }
 
 export const ProbePolicyReason = {

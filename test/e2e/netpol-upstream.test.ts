@@ -69,7 +69,9 @@ describe(`upstream's NetworkPolicy e2e matrix through NetworkChecks (${FULL_MATR
       clients.set(world.namespace[ns], new CheckClient(cluster, world.namespace[ns]));
     }
     secondNode = cluster.info!.nodes[1]?.name;
-    manager = await startClusterOperator(cluster, Object.values(world.namespace));
+    // Upstream's suite probes every pair from inside the model pods: up to 9 targets per source pod and case, more
+    // than the operator's default cap of 5 ephemeral probes per pod (each stays in the pod object), so raise it.
+    manager = await startClusterOperator(cluster, Object.values(world.namespace), { maxEphemeralPerPod: 16 });
   });
 
   after(async function () {

@@ -9,6 +9,7 @@ import { ApiextensionsV1Api, Watch, type V1EndpointSlice, type V1Pod } from '@ku
 import { expect } from 'chai';
 import type { NetworkCheck } from '../../operator/api/types.generated.ts';
 import type { Manager } from '../../operator/controller/manager.ts';
+import { ephemeralContainerName } from '../../operator/probe/template.ts';
 import { BACKEND_PORTS, TestCluster, waitFor, type Backend } from '../support/cluster.ts';
 import { CheckClient, OPERATOR_NAMESPACE, startClusterOperator } from '../support/operator.ts';
 
@@ -89,7 +90,7 @@ describe('probe pods never serve traffic (local cluster)', function () {
     expect(ephemeral.status!.result, describe_(ephemeral)).to.equal('Healthy');
     // The ephemeral probe ran in the source pod as the same restricted, capability-less user.
     const source = await cluster.core.readNamespacedPod({ name: web.podNames[0]!, namespace });
-    const added = source.spec!.ephemeralContainers!.find((c) => c.name === `netcheck-${ephemeral.status!.lastRun!.id}`)!;
+    const added = source.spec!.ephemeralContainers!.find((c) => c.name === ephemeralContainerName(ephemeral.status!.lastRun!.id!, 'peers-ephemeral'))!;
     expect(added.securityContext).to.deep.include({ runAsNonRoot: true, runAsUser: 65532, allowPrivilegeEscalation: false });
     expect(added.securityContext!.capabilities).to.deep.equal({ drop: ['ALL'] });
 

@@ -18,3 +18,16 @@ describe('operator configuration: --node-diagnostics', () => {
     expect(() => parseConfig(['--node-diagnostics=on'], {})).to.throw('--node-diagnostics must be one of Off, OnFailure, Always, got "on"');
   });
 });
+
+describe('operator configuration: --max-ephemeral-per-pod', () => {
+  it('caps the ephemeral containers per pod at 5 by default; the flag wins over the environment', () => {
+    expect(parseConfig([], {}).probePolicy.maxEphemeralPerPod).to.equal(5);
+    expect(parseConfig(['--max-ephemeral-per-pod=12'], { MAX_EPHEMERAL_PER_POD: '3' }).probePolicy.maxEphemeralPerPod).to.equal(12);
+    expect(parseConfig([], { MAX_EPHEMERAL_PER_POD: '0' }).probePolicy.maxEphemeralPerPod).to.equal(0);
+  });
+
+  it('refuses a value that is not an integer from 0 to 100, naming the flag', () => {
+    expect(() => parseConfig(['--max-ephemeral-per-pod=many'], {})).to.throw('--max-ephemeral-per-pod must be an integer from 0 to 100');
+    expect(() => parseConfig(['--max-ephemeral-per-pod=101'], {})).to.throw('--max-ephemeral-per-pod');
+  });
+});

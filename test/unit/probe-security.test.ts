@@ -9,7 +9,8 @@ import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { withDefaults } from '../../operator/api/defaults.ts';
 import type { NetworkCheck } from '../../operator/api/types.generated.ts';
 import { buildDestinationCaptureContainer, destinationCaptureTargets } from '../../operator/probe/capture.ts';
-import { MAX_EPHEMERAL_PROBES_PER_POD, runGuardRefusal } from '../../operator/probe/guards.ts';
+import { runGuardRefusal } from '../../operator/probe/guards.ts';
+import { DEFAULT_MAX_EPHEMERAL_PER_POD as MAX_EPHEMERAL_PROBES_PER_POD } from '../../operator/probe/policy.ts';
 import { PodProbeStage, isSysctlRefusal, observePods } from '../../operator/probe/pods.ts';
 import { enforcedLevel, podSecurityRefusal } from '../../operator/probe/podsecurity.ts';
 import { defaultProbePolicy, normalizeImage, parseQuantity, probeSpecRefusal, type ProbePolicy } from '../../operator/probe/policy.ts';
@@ -182,7 +183,7 @@ describe('Pod Security is decided before any pod exists', () => {
 
 describe('run guards: what a run may not do to the pods it touches', () => {
   const guard = (c: NetworkCheck, pods: V1Pod[], services = [service]) =>
-    runGuardRefusal({ spec: withDefaults(c), namespace: 'shop', sourcePods: pods, services, cloneLabels });
+    runGuardRefusal({ spec: withDefaults(c), namespace: 'shop', sourcePods: pods, services, cloneLabels, maxEphemeralPerPod: MAX_EPHEMERAL_PROBES_PER_POD });
   const ephemeral = tcp({ source: { pod: 'web-1', via: 'Ephemeral' } });
 
   it('refuses via: Ephemeral into a pod sharing the node\'s network or PID namespace', () => {
